@@ -1,0 +1,1 @@
+//! Black-box integration tests for datasync; see `tests/`.
