@@ -203,10 +203,7 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        config.base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
     }
 
@@ -219,7 +216,9 @@ impl Config {
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => Config::parse(&text, &path),
-            Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Config::default())
+            }
             Err(source) => Err(ConfigError::Read { path, source }),
         }
     }
@@ -234,7 +233,11 @@ impl Config {
 
     /// The database file.
     pub fn database_path(&self) -> PathBuf {
-        self.resolve(self.database.as_deref().unwrap_or(Path::new(DEFAULT_DATABASE)))
+        self.resolve(
+            self.database
+                .as_deref()
+                .unwrap_or(Path::new(DEFAULT_DATABASE)),
+        )
     }
 
     /// The plugins folder.
@@ -282,7 +285,10 @@ mod tests {
             Path::new("/etc/datasync/datasync.toml"),
         )
         .expect("parses");
-        assert_eq!(config.database_path(), PathBuf::from("/etc/datasync/data/x.db"));
+        assert_eq!(
+            config.database_path(),
+            PathBuf::from("/etc/datasync/data/x.db")
+        );
         assert_eq!(config.plugins_dir(), PathBuf::from("/abs/plugins"));
     }
 

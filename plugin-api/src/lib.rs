@@ -79,6 +79,10 @@ pub use types::{
 /// Re-exported so plugins need no direct dependency on it.
 pub use serde_json;
 
+/// The ABI-stable standard types (`RString`, `RVec`, `RStr`, `RSlice`, `ROption` …)
+/// used by the types above, re-exported so plugins need no direct abi_stable dependency.
+pub use abi_stable::std_types;
+
 /// The version of this crate, which plugins report to the host.
 pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 
