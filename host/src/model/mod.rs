@@ -1,1 +1,294 @@
-//! (in progress)
+//! pretix-shaped event and order data, as pretix's REST API returns it.
+//!
+//! The import document is one JSON object
+//! `{"event", "settings", "items", "questions", "checkinlists", "subevents", "vouchers", "orders"}`;
+//! each list may also be a paginated `{"results": [...]}` page. [`parse_import`] reads
+//! and validates it whole; an error names the JSON path of the offending value, e.g.
+//! `orders[3].positions[0].price: expected a decimal string with at most two decimal places`.
+//!
+//! Unknown members are kept: every object keeps its raw JSON ([`Json`], members in
+//! document order), and [`Order::raw_json`] / [`Order::position_raw_json`] give the
+//! text a provider receives.
+
+mod datetime;
+mod decimal;
+mod json;
+mod types;
+
+use std::collections::HashMap;
+
+pub use datetime::{DateTime, DateTimeError};
+pub use decimal::Decimal2;
+pub use json::Json;
+pub use types::{
+    Answer, Checkin, CheckinList, Event, I18nString, InvoiceAddress, Item, NameParts, Order,
+    Payment, Position, Question, QuestionOption, QuestionType, Settings, SubEvent, Variation,
+    Voucher, DEFAULT_LANGUAGE,
+};
+
+use json::{expected, invalid, Obj, Path};
+
+/// An import document that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// Not JSON at all.
+    #[error("import document is not valid JSON: {message} (line {line}, column {column})")]
+    Syntax {
+        /// The parser's message.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// JSON, but a value has the wrong shape.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// JSON path of the value, e.g. `orders[3].positions[0].price`.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl ImportError {
+    /// The JSON path of the offending value (`None` for syntax errors).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ImportError::Syntax { .. } => None,
+            ImportError::Invalid { path, .. } => Some(path),
+        }
+    }
+}
+
+/// Everything about one event that the source-field catalog and the getters need:
+/// the event, its settings, products, questions, check-in lists, dates and vouchers.
+#[derive(Debug, Clone)]
+pub struct EventData {
+    /// The event.
+    pub event: Event,
+    /// Its settings (`name_scheme`, `locales`, …); pretix's defaults when absent.
+    pub settings: Settings,
+    /// Products.
+    pub items: Vec<Item>,
+    /// Questions, in pretix's order.
+    pub questions: Vec<Question>,
+    /// Check-in lists.
+    pub checkin_lists: Vec<CheckinList>,
+    /// Dates of an event series.
+    pub subevents: Vec<SubEvent>,
+    /// Vouchers.
+    pub vouchers: Vec<Voucher>,
+    item_index: HashMap<i64, usize>,
+    subevent_index: HashMap<i64, usize>,
+    voucher_index: HashMap<i64, usize>,
+}
+
+impl EventData {
+    /// Builds the event data and its lookup indexes.
+    pub fn new(
+        event: Event,
+        settings: Settings,
+        items: Vec<Item>,
+        questions: Vec<Question>,
+        checkin_lists: Vec<CheckinList>,
+        subevents: Vec<SubEvent>,
+        vouchers: Vec<Voucher>,
+    ) -> EventData {
+        fn index<T>(list: &[T], id: impl Fn(&T) -> i64) -> HashMap<i64, usize> {
+            list.iter().enumerate().map(|(i, x)| (id(x), i)).collect()
+        }
+        EventData {
+            item_index: index(&items, |i| i.id),
+            subevent_index: index(&subevents, |s| s.id),
+            voucher_index: index(&vouchers, |v| v.id),
+            event,
+            settings,
+            items,
+            questions,
+            checkin_lists,
+            subevents,
+            vouchers,
+        }
+    }
+
+    /// The product with this id.
+    pub fn item(&self, id: i64) -> Option<&Item> {
+        self.item_index.get(&id).and_then(|&i| self.items.get(i))
+    }
+
+    /// The series date with this id.
+    pub fn subevent(&self, id: i64) -> Option<&SubEvent> {
+        self.subevent_index
+            .get(&id)
+            .and_then(|&i| self.subevents.get(i))
+    }
+
+    /// The voucher with this id.
+    pub fn voucher(&self, id: i64) -> Option<&Voucher> {
+        self.voucher_index
+            .get(&id)
+            .and_then(|&i| self.vouchers.get(i))
+    }
+
+    /// The question with this identifier (the last one, if repeated).
+    pub fn question(&self, identifier: &str) -> Option<&Question> {
+        self.questions
+            .iter()
+            .rev()
+            .find(|q| q.identifier == identifier)
+    }
+
+    /// Checks that an order's positions reference products, variations, vouchers and
+    /// series dates the event has (so no getter silently reads a missing object).
+    fn check_references(&self, order: &Order, path: &Path<'_>) -> Result<(), ImportError> {
+        let positions = Path::Key(path, "positions");
+        for pos in &order.positions {
+            let at = Path::Index(&positions, pos.raw_index);
+            let Some(item) = self.item(pos.item) else {
+                return Err(invalid(
+                    &Path::Key(&at, "item"),
+                    format!("product {} is not among the event's items", pos.item),
+                ));
+            };
+            if let Some(v) = pos.variation.filter(|v| item.variation(*v).is_none()) {
+                return Err(invalid(
+                    &Path::Key(&at, "variation"),
+                    format!("variation {v} is not a variation of product {}", item.id),
+                ));
+            }
+            if let Some(v) = pos.voucher.filter(|v| self.voucher(*v).is_none()) {
+                return Err(invalid(
+                    &Path::Key(&at, "voucher"),
+                    format!("voucher {v} is not among the event's vouchers"),
+                ));
+            }
+            if let Some(s) = pos.subevent.filter(|s| self.subevent(*s).is_none()) {
+                return Err(invalid(
+                    &Path::Key(&at, "subevent"),
+                    format!("date {s} is not among the event's subevents"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one order against this event: answers resolved, references checked.
+    fn read_order(&self, value: &Json, path: &Path<'_>) -> Result<Order, ImportError> {
+        let mut order = Order::read(value, path)?;
+        self.resolve_answers(&mut order);
+        self.check_references(&order, path)?;
+        Ok(order)
+    }
+
+    /// Fills in what an order's answers may leave out (question identifiers, option
+    /// identifiers) from the event's questions.
+    pub fn resolve_answers(&self, order: &mut Order) {
+        for pos in &mut order.positions {
+            for answer in &mut pos.answers {
+                let question = match answer.question {
+                    Some(id) => self.questions.iter().find(|q| q.id == id),
+                    None => None,
+                };
+                let Some(question) = question else { continue };
+                if answer.question_identifier.is_empty() {
+                    answer.question_identifier = question.identifier.clone();
+                }
+                if answer.option_identifiers.is_empty() && !answer.options.is_empty() {
+                    answer.option_identifiers = answer
+                        .options
+                        .iter()
+                        .filter_map(|id| question.options.iter().find(|o| o.id == *id))
+                        .map(|o| o.identifier.clone())
+                        .collect();
+                }
+            }
+        }
+    }
+}
+
+/// A whole import document.
+#[derive(Debug, Clone)]
+pub struct ImportDocument {
+    /// The event and everything event-wide.
+    pub event: EventData,
+    /// The orders, in document order.
+    pub orders: Vec<Order>,
+}
+
+impl ImportDocument {
+    /// The order with this code.
+    pub fn order(&self, code: &str) -> Option<&Order> {
+        self.orders.iter().find(|o| o.code == code)
+    }
+}
+
+fn syntax_error(e: &serde_json::Error) -> ImportError {
+    ImportError::Syntax {
+        message: e.to_string(),
+        line: e.line(),
+        column: e.column(),
+    }
+}
+
+/// Reads a top-level list that may be a plain array or a `{"results": [...]}` page.
+fn read_list<T>(
+    doc: &Obj<'_>,
+    key: &'static str,
+    read: impl Fn(&Json, &Path<'_>) -> Result<T, ImportError>,
+) -> Result<Vec<T>, ImportError> {
+    let path = Path::Key(doc.path(), key);
+    let (items, items_path) = match doc.present(key) {
+        None => return Ok(Vec::new()),
+        Some(Json::Array(items)) => (items, path),
+        Some(page @ Json::Object(_)) => match page.get("results") {
+            Some(Json::Array(items)) => (items, Path::Key(&path, "results")),
+            Some(other) => return Err(expected(&Path::Key(&path, "results"), "an array", other)),
+            None => {
+                return Err(invalid(
+                    &path,
+                    "expected an array or a {\"results\": [...]} page",
+                ))
+            }
+        },
+        Some(other) => return Err(expected(&path, "an array", other)),
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| read(item, &Path::Index(&items_path, i)))
+        .collect()
+}
+
+/// Parses and validates a whole import document.
+pub fn parse_import(text: &str) -> Result<ImportDocument, ImportError> {
+    let root: Json = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
+    let doc = Obj::new(&root, &Path::Root)?;
+    let event = Event::read(doc.required("event")?, &Path::Key(&Path::Root, "event"))?;
+    let settings = match doc.present("settings") {
+        None => Settings::default(),
+        Some(v) => Settings::read(v, &Path::Key(&Path::Root, "settings"))?,
+    };
+    let event = EventData::new(
+        event,
+        settings,
+        read_list(&doc, "items", Item::read)?,
+        read_list(&doc, "questions", Question::read)?,
+        read_list(&doc, "checkinlists", CheckinList::read)?,
+        read_list(&doc, "subevents", SubEvent::read)?,
+        read_list(&doc, "vouchers", Voucher::read)?,
+    );
+    let orders = read_list(&doc, "orders", |v, p| event.read_order(v, p))?;
+    Ok(ImportDocument { event, orders })
+}
+
+/// Parses one order (`GET …/orders/{code}/` JSON) against an event's data: answers
+/// are resolved and references to products, vouchers and dates checked, as in
+/// [`parse_import`]. Paths in errors start at the order (`positions[0].price`).
+pub fn parse_order(text: &str, event: &EventData) -> Result<Order, ImportError> {
+    let root: Json = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
+    event.read_order(&root, &Path::Root)
+}
+
+#[cfg(test)]
+mod tests;
