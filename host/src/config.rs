@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::sync::RetryPolicy;
+
 /// The config file used when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "datasync.toml";
 /// The database used when the config names none.
@@ -46,6 +48,9 @@ pub struct Config {
     /// Folder scanned for provider libraries.
     #[serde(default)]
     pub plugins_dir: Option<PathBuf>,
+    /// How the sync worker claims and schedules jobs.
+    #[serde(default)]
+    pub worker: WorkerConfig,
     /// Configured providers, in file order.
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
@@ -101,6 +106,53 @@ pub struct ProviderConfig {
     /// Per-event replacements of settings, triggers or mappings, keyed by event slug.
     #[serde(default, rename = "event")]
     pub event_overrides: BTreeMap<String, ProviderOverride>,
+    /// Provider calls that may run at the same time.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Seconds one provider call may take before the job fails as `timeout`.
+    #[serde(default = "default_call_timeout")]
+    pub call_timeout_secs: f64,
+    /// Backoff after recoverable errors, unless the provider sets its own delay.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// `retry_after` reschedules (which consume no attempt) before a job is parked as
+    /// `exceeded` anyway, so a provider that always asks to wait cannot loop forever.
+    #[serde(default = "default_max_snoozes")]
+    pub max_snoozes: u32,
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+fn default_call_timeout() -> f64 {
+    60.0
+}
+
+fn default_max_snoozes() -> u32 {
+    100
+}
+
+/// The `[worker]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Jobs claimed per batch (pretix: 1000).
+    pub batch_size: usize,
+    /// How often `datasync run` looks for due jobs when nothing woke it, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a claim lasts before an unfinished job is considered hung, in seconds.
+    pub lease_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            batch_size: 1000,
+            poll_interval_ms: 1000,
+            lease_secs: 20 * 60,
+        }
+    }
 }
 
 /// Per-event replacement of parts of a `[[provider]]` table (`[provider.event.SLUG]`).

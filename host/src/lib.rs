@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod import;
 pub mod mapping;
 pub mod model;
 pub mod plugins;

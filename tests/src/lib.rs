@@ -21,6 +21,7 @@ const PACKAGES: &[&str] = &[
     "fixture-panicking-root-module",
     "fixture-bad-identifier",
     "fixture-duplicate",
+    "fixture-spec-fake-api",
 ];
 
 /// The workspace root.
@@ -105,4 +106,123 @@ pub fn run_datasync(cwd: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// A working folder for one test: plugins folder, config file and database, and the
+/// real `datasync` binary run inside it.
+pub struct Sandbox {
+    root: tempfile::TempDir,
+}
+
+/// What one run of the binary printed.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Stdout parsed as one JSON document.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Sandbox {
+    /// A sandbox whose plugins folder holds the given built libraries.
+    pub fn with_plugins(lib_names: &[&str]) -> Sandbox {
+        let root = tempfile::tempdir().expect("tempdir");
+        let pairs: Vec<(&str, &str)> = lib_names.iter().map(|n| (*n, *n)).collect();
+        install(&root.path().join("plugins"), &pairs);
+        Sandbox { root }
+    }
+
+    /// The sandbox folder (the binary's working folder).
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Writes `datasync.toml`.
+    pub fn write_config(&self, toml: &str) {
+        std::fs::write(self.path().join("datasync.toml"), toml).expect("write config");
+    }
+
+    /// Removes a plugin library from the plugins folder.
+    pub fn remove_plugin(&self, lib_name: &str) {
+        std::fs::remove_file(
+            self.path()
+                .join("plugins")
+                .join(library_file_name(lib_name)),
+        )
+        .expect("remove plugin");
+    }
+
+    /// Installs a plugin library into the plugins folder.
+    pub fn add_plugin(&self, lib_name: &str) {
+        install(&self.path().join("plugins"), &[(lib_name, lib_name)]);
+    }
+
+    /// Runs `datasync ARGS` in the sandbox.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let (code, stdout, stderr) = run_datasync(self.path(), args);
+        Output {
+            code,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Runs `datasync ARGS` and insists on exit code 0.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert_eq!(
+            out.code, 0,
+            "datasync {args:?} failed:\nstdout: {}\nstderr: {}",
+            out.stdout, out.stderr
+        );
+        out
+    }
+
+    /// Starts `datasync ARGS` in the background.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(datasync_bin())
+            .current_dir(self.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn datasync")
+    }
+
+    /// The queue as `datasync queue --json` lists it.
+    pub fn queue(&self) -> Vec<serde_json::Value> {
+        let out = self.ok(&["queue", "--json"]);
+        out.json()["jobs"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The log as `datasync log --json` lists it.
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        let out = self.ok(&["log", "--json"]);
+        out.json()["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A file of the repository's test fixtures.
+pub fn fixture(relative: &str) -> PathBuf {
+    workspace_root()
+        .join("tests")
+        .join("fixtures")
+        .join(relative)
 }

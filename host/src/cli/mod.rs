@@ -1,7 +1,13 @@
 //! The `datasync` command line: argument parsing, logging set-up and dispatch. Each
 //! command lives in its own file and returns the process exit code.
 
+mod common;
+mod import;
+mod inspect;
+mod mapping;
 mod plugins;
+mod queue;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,10 +44,33 @@ pub struct Cli {
 pub enum Command {
     /// List the providers loaded from the plugins folder and every rejected file
     Plugins(plugins::Args),
+    /// Import pretix export documents and enqueue the changes for the configured providers
+    Import(import::Args),
+    /// Run the sync queue (daemon; --once processes what is due and exits)
+    Run(run::Args),
+    /// List the sync queue
+    Queue(queue::QueueArgs),
+    /// Make parked or scheduled jobs due now (attempts reset)
+    Retry(queue::RetryArgs),
+    /// Remove queued jobs (refuses jobs in flight)
+    Cancel(queue::CancelArgs),
+    /// Queue an order for sync by hand
+    Enqueue(queue::EnqueueArgs),
+    /// Show what was synced for an order, with external links
+    Results(inspect::ResultsArgs),
+    /// Show the sync log: successes, failures, manual actions
+    Log(inspect::LogArgs),
+    /// List the pretix source fields of an event, by category
+    Fields(mapping::FieldsArgs),
+    /// Validate datasync.toml against the loaded plugins and the imported events
+    Check(mapping::CheckArgs),
+    /// Show the provider calls an order would produce, without calling anything
+    Preview(mapping::PreviewArgs),
 }
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {
@@ -53,12 +82,24 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Rust ignores SIGPIPE, so `datasync queue | head` would panic on a closed pipe; a
+/// command-line tool should end quietly instead, like every other Unix tool.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
@@ -69,5 +110,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     match cli.command {
         Command::Plugins(args) => plugins::run(&config, &args),
+        Command::Import(args) => import::run(&config, &args),
+        Command::Run(args) => run::run(&config, &args),
+        Command::Queue(args) => queue::queue(&config, &args),
+        Command::Retry(args) => queue::retry(&config, &args),
+        Command::Cancel(args) => queue::cancel(&config, &args),
+        Command::Enqueue(args) => queue::enqueue(&config, &args),
+        Command::Results(args) => inspect::results(&config, &args),
+        Command::Log(args) => inspect::log(&config, &args),
+        Command::Fields(args) => mapping::fields(&config, &args),
+        Command::Check(args) => mapping::check(&config, &args),
+        Command::Preview(args) => mapping::preview(&config, &args),
     }
 }

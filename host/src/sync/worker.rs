@@ -1,0 +1,641 @@
+//! The queue worker: claims due jobs in batches, groups them by (provider, event), runs
+//! each group on a blocking thread with one provider instance, watches every provider
+//! call with a timeout, and writes each group's outcomes in one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use datasync_plugin_api::{ErrorKind, EventContext, Mapping, SyncError};
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+use super::order::{sync_order, EventSession, OrderSynced};
+use crate::config::{Config, ProviderConfig};
+use crate::import::load_event;
+use crate::mapping::{catalog, mappings_from_config, CompiledMappings};
+use crate::model::{parse_order, EventData};
+use crate::plugins::{LoadedProvider, ProviderHandle, Registry};
+use crate::store::{
+    Applied, ClaimedJob, Completion, FailureMode, Outcome, Store, StoreError, Timestamp,
+};
+
+/// A worker failure that stops the run (the database is unusable); provider failures
+/// never are: they become job outcomes.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// A store operation failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A group task died (a host bug; provider panics are caught in the plugin).
+    #[error("a worker task failed: {0}")]
+    Task(String),
+}
+
+/// What a run did, for the CLI summary and exit code.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunSummary {
+    /// Jobs claimed.
+    pub claimed: usize,
+    /// Jobs synced and removed from the queue.
+    pub succeeded: usize,
+    /// Jobs rescheduled after a recoverable error.
+    pub retried: usize,
+    /// Jobs rescheduled after a `retry_after` (no attempt counted).
+    pub snoozed: usize,
+    /// Jobs parked for a person (exceeded, permanent, config, internal, timeout,
+    /// provider missing).
+    pub parked: usize,
+    /// Jobs whose newer pending row took over (spec §2.7).
+    pub superseded: usize,
+    /// Objects sent to providers successfully.
+    pub objects: usize,
+    /// Jobs whose last outcome in this run left them a sync problem (parked, or
+    /// waiting for a retry); a job that failed and then succeeded is not one.
+    pub problems: usize,
+    #[serde(skip)]
+    last_outcome: HashMap<i64, Applied>,
+}
+
+impl RunSummary {
+    fn add(&mut self, completions: &[Completion], applied: &[Applied]) {
+        self.objects += completions.iter().map(objects_in).sum::<usize>();
+        for (completion, a) in completions.iter().zip(applied) {
+            self.last_outcome.insert(completion.claim.id.0, *a);
+        }
+        self.problems = self
+            .last_outcome
+            .values()
+            .filter(|a| matches!(a, Applied::Parked(_) | Applied::Rescheduled))
+            .count();
+        for a in applied {
+            match a {
+                Applied::Deleted => self.succeeded += 1,
+                Applied::Rescheduled => self.retried += 1,
+                Applied::Snoozed => self.snoozed += 1,
+                Applied::Parked(_) => self.parked += 1,
+                Applied::Superseded => self.superseded += 1,
+                Applied::Stale => {}
+            }
+        }
+    }
+}
+
+/// Runs the queue for one database with the loaded plugins.
+pub struct Worker {
+    store: Arc<Mutex<Store>>,
+    registry: Arc<Registry>,
+    config: Arc<Config>,
+    wake: Arc<Notify>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// One (provider, event) group of a claimed batch.
+struct Group {
+    provider: String,
+    event: String,
+    jobs: Vec<ClaimedJob>,
+}
+
+/// What the blocking thread reports to its watchdog.
+enum Progress {
+    /// A provider call is about to start.
+    Call,
+    /// Job `index` of the group finished.
+    Done(usize, JobResult),
+}
+
+/// A job's result as the blocking thread saw it.
+enum JobResult {
+    Synced(OrderSynced),
+    /// A failure, with the provider's own retry delay for recoverable ones.
+    Failed(SyncError, Option<u64>),
+}
+
+impl Worker {
+    /// A worker over `store`, with providers from `registry` configured by `config`.
+    pub fn new(store: Store, registry: Registry, config: Config) -> Worker {
+        Worker {
+            store: Arc::new(Mutex::new(store)),
+            registry: Arc::new(registry),
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+            limits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The store, for enqueueing from the same process (then call [`Worker::wake`]).
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    /// Wakes the daemon loop at once (pretix's `immediate`).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// A handle that wakes the daemon loop, for other tasks.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Start-up recovery: jobs left in flight by a host that died return to pending
+    /// (at-least-once). Only one `datasync run` may use a database at a time.
+    ///
+    /// Also resumes the `provider_missing` jobs of every provider that is loaded again.
+    pub fn recover(&self) -> Result<usize, WorkerError> {
+        let now = Timestamp::now();
+        let mut store = lock(&self.store);
+        let recovered = store.recover_in_flight(now)?;
+        if recovered > 0 {
+            tracing::warn!(
+                recovered,
+                "returned jobs left in flight by a previous run to pending"
+            );
+        }
+        for provider in self.registry.providers() {
+            let resumed = store.resume_provider(&provider.identifier, now)?;
+            if resumed > 0 {
+                tracing::info!(provider = %provider.identifier, resumed, "plugin is back; resumed its parked jobs");
+            }
+        }
+        Ok(recovered)
+    }
+
+    /// Processes batches until nothing is due (`datasync run --once`).
+    pub async fn run_until_idle(&self) -> Result<RunSummary, WorkerError> {
+        let mut summary = RunSummary::default();
+        while self.run_batch(&mut summary).await? {}
+        Ok(summary)
+    }
+
+    /// The daemon loop: processes due batches, then sleeps until woken, the poll
+    /// interval passes, or `shutdown` completes. Returns after the running batch
+    /// finished, so no claimed job is abandoned.
+    pub async fn run(
+        &self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<RunSummary, WorkerError> {
+        let mut summary = RunSummary::default();
+        let poll = Duration::from_millis(self.config.worker.poll_interval_ms.max(1));
+        tokio::pin!(shutdown);
+        loop {
+            let busy = tokio::select! {
+                biased;
+                () = &mut shutdown => return Ok(summary),
+                r = self.run_batch(&mut summary) => r?,
+            };
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return Ok(summary),
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// Claims and processes one batch; `false` when nothing was due.
+    async fn run_batch(&self, summary: &mut RunSummary) -> Result<bool, WorkerError> {
+        let now = Timestamp::now();
+        let lease = Duration::from_secs(self.config.worker.lease_secs);
+        let batch_size = u32::try_from(self.config.worker.batch_size).unwrap_or(u32::MAX);
+        let jobs = {
+            let mut store = lock(&self.store);
+            let expired = store.expire_leases(now)?;
+            if expired > 0 {
+                tracing::warn!(expired, "parked jobs whose lease ran out as timeout");
+            }
+            store.claim_due(now, batch_size, lease)?
+        };
+        if jobs.is_empty() {
+            return Ok(false);
+        }
+        let span = tracing::info_span!("batch", jobs = jobs.len());
+        let _enter = span.enter();
+        summary.claimed += jobs.len();
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for group in group_jobs(jobs) {
+            let worker = self.shared();
+            let permit_pool = self.limit_for(&group.provider);
+            tasks.spawn(async move {
+                let _permit = permit_pool.acquire_owned().await;
+                worker.process_group(group).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let completions = done.map_err(|e| WorkerError::Task(e.to_string()))?;
+            let applied = lock(&self.store).complete(&completions, Timestamp::now())?;
+            summary.add(&completions, &applied);
+        }
+        Ok(true)
+    }
+
+    fn shared(&self) -> Shared {
+        Shared {
+            store: self.store.clone(),
+            registry: self.registry.clone(),
+            config: self.config.clone(),
+        }
+    }
+
+    fn limit_for(&self, provider: &str) -> Arc<Semaphore> {
+        let concurrency = self
+            .config
+            .providers
+            .iter()
+            .find(|p| p.identifier == provider)
+            .map_or(4, |p| p.concurrency.max(1));
+        lock(&self.limits)
+            .entry(provider.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(concurrency)))
+            .clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the store lock cannot leave SQLite half-written (every
+    // write is one transaction), so the data behind a poisoned lock is still good.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn objects_in(completion: &Completion) -> usize {
+    match &completion.outcome {
+        Outcome::Success { results, .. } => results.len(),
+        _ => 0,
+    }
+}
+
+/// Groups by (provider, event), keeping the claim order within each group.
+fn group_jobs(jobs: Vec<ClaimedJob>) -> Vec<Group> {
+    let mut groups: BTreeMap<(String, String), Vec<ClaimedJob>> = BTreeMap::new();
+    for job in jobs {
+        let key = (job.claim.provider.clone(), job.claim.event.clone());
+        groups.entry(key).or_default().push(job);
+    }
+    groups
+        .into_iter()
+        .map(|((provider, event), jobs)| Group {
+            provider,
+            event,
+            jobs,
+        })
+        .collect()
+}
+
+/// What a group task needs from the worker.
+struct Shared {
+    store: Arc<Mutex<Store>>,
+    registry: Arc<Registry>,
+    config: Arc<Config>,
+}
+
+/// Everything a group's blocking thread owns.
+struct GroupWork {
+    provider: LoadedProvider,
+    provider_config: ProviderConfig,
+    event: EventData,
+    context: EventContext,
+    mappings: Vec<Mapping>,
+    jobs: Vec<ClaimedJob>,
+}
+
+impl Shared {
+    async fn process_group(self, group: Group) -> Vec<Completion> {
+        let span = tracing::info_span!("group", provider = %group.provider, event = %group.event);
+        let _enter = span.enter();
+        let work = match self.prepare(&group) {
+            Ok(work) => work,
+            Err(outcome) => {
+                return group
+                    .jobs
+                    .into_iter()
+                    .map(|job| Completion {
+                        claim: job.claim,
+                        outcome: outcome.clone(),
+                    })
+                    .collect()
+            }
+        };
+        let call_timeout =
+            Duration::from_secs_f64(work.provider_config.call_timeout_secs.max(0.001));
+        let policy = work.provider_config.retry;
+        let max_snoozes = work.provider_config.max_snoozes;
+        let max_attempts = work.provider.max_attempts;
+        let claims: Vec<ClaimedJob> = work.jobs.clone();
+
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let thread_abandoned = abandoned.clone();
+        let thread = tokio::task::spawn_blocking(move || run_group(work, &tx, &thread_abandoned));
+
+        let mut results: Vec<Option<JobResult>> = claims.iter().map(|_| None).collect();
+        let mut timed_out = None;
+        loop {
+            match tokio::time::timeout(call_timeout, rx.recv()).await {
+                Ok(Some(Progress::Call)) => {}
+                Ok(Some(Progress::Done(index, result))) => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Some(result);
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    // The call hangs: give up on it. Its thread cannot be killed; it is
+                    // told to stop before the next order and its instance is leaked.
+                    abandoned.store(true, Ordering::SeqCst);
+                    timed_out = results.iter().position(Option::is_none);
+                    tracing::error!(
+                        timeout_secs = call_timeout.as_secs_f64(),
+                        "provider call timed out; abandoning the rest of the group"
+                    );
+                    break;
+                }
+            }
+        }
+        if timed_out.is_none() {
+            if let Err(e) = thread.await {
+                tracing::error!(error = %e, "provider thread failed");
+            }
+        }
+
+        let now = Timestamp::now();
+        claims
+            .into_iter()
+            .zip(results)
+            .enumerate()
+            .map(|(index, (job, result))| {
+                let outcome = match result {
+                    Some(result) => {
+                        outcome_of(result, &job, &policy, max_attempts, max_snoozes, now)
+                    }
+                    None if Some(index) == timed_out => Outcome::Failed {
+                        mode: FailureMode::Timeout,
+                        messages: vec![format!(
+                            "provider {} did not answer within {} s",
+                            job.claim.provider,
+                            call_timeout.as_secs_f64()
+                        )],
+                        full_message: Some("Timeout".to_string()),
+                    },
+                    // Never reached because an earlier call hung: back to pending, no
+                    // attempt counted.
+                    None => Outcome::Snooze {
+                        until: now,
+                        messages: vec![
+                            "not attempted: an earlier call in its batch timed out".into()
+                        ],
+                    },
+                };
+                Completion {
+                    claim: job.claim,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+
+    /// Looks up everything the group needs; an `Err` is the outcome for every job.
+    fn prepare(&self, group: &Group) -> Result<GroupWork, Outcome> {
+        let provider_config = self
+            .config
+            .providers
+            .iter()
+            .find(|p| p.identifier == group.provider && p.events.matches(&group.event))
+            .cloned();
+        let provider = self.registry.get(&group.provider).cloned();
+        let (Some(provider_config), Some(provider)) = (provider_config, provider) else {
+            tracing::warn!(
+                "provider {} is not loaded or not configured for event {}; parking its jobs as provider_missing",
+                group.provider,
+                group.event
+            );
+            return Err(Outcome::ProviderMissing);
+        };
+        let event = self.load_event(&group.event)?;
+        let mappings =
+            mappings_from_config(provider_config.mappings_for(&group.event)).map_err(|e| {
+                failed(
+                    FailureMode::Config,
+                    format!(
+                        "provider {}: {e}; fix the mapping in datasync.toml and retry",
+                        group.provider
+                    ),
+                )
+            })?;
+        let context = event_context(&event);
+        Ok(GroupWork {
+            provider,
+            provider_config,
+            event,
+            context,
+            mappings,
+            jobs: group.jobs.clone(),
+        })
+    }
+
+    fn load_event(&self, slug: &str) -> Result<EventData, Outcome> {
+        let row = lock(&self.store).event(slug);
+        match row {
+            Ok(Some(row)) => load_event(&row.data).map_err(|e| {
+                failed(
+                    FailureMode::Internal,
+                    format!("stored data of event {slug} is unreadable: {e}; re-import the event"),
+                )
+            }),
+            Ok(None) => Err(failed(
+                FailureMode::Internal,
+                format!("event {slug} is not in the database; import it"),
+            )),
+            Err(e) => Err(failed(
+                FailureMode::Internal,
+                format!("reading event {slug}: {e}"),
+            )),
+        }
+    }
+}
+
+fn failed(mode: FailureMode, message: String) -> Outcome {
+    Outcome::Failed {
+        mode,
+        messages: vec![message],
+        full_message: None,
+    }
+}
+
+/// The event as a provider sees it.
+pub fn event_context(event: &EventData) -> EventContext {
+    let locales: Vec<String> = event.settings.locales.clone();
+    let language = locales.first().map(String::as_str).unwrap_or("en");
+    EventContext {
+        organizer: crate::import::organizer_of(event).into(),
+        slug: event.event.slug.as_str().into(),
+        name: event.event.name.localize(language).into(),
+        locales: locales.into_iter().map(Into::into).collect(),
+        name_scheme: event.settings.name_scheme.as_str().into(),
+    }
+}
+
+/// The blocking side of a group: one provider instance, every order in claim order.
+fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, abandoned: &AtomicBool) {
+    let GroupWork {
+        provider,
+        provider_config,
+        event,
+        context,
+        mappings,
+        jobs,
+    } = work;
+    let report = |index: usize, result: JobResult| {
+        let _ = tx.send(Progress::Done(index, result));
+    };
+    let _ = tx.send(Progress::Call);
+    let settings = provider_config.settings_json(&event.event.slug);
+    let mut handle = match provider.instantiate(&context, &settings) {
+        Ok(handle) => handle,
+        Err(error) => {
+            for index in 0..jobs.len() {
+                report(index, JobResult::Failed(error.clone(), None));
+            }
+            return;
+        }
+    };
+    let mappings = match effective_mappings(mappings, &handle) {
+        Ok(m) => m,
+        Err(error) => {
+            for index in 0..jobs.len() {
+                report(index, JobResult::Failed(error.clone(), None));
+            }
+            return;
+        }
+    };
+    let catalog = catalog(&event);
+    let session = EventSession {
+        identifier: &provider.identifier,
+        display_name: &provider.display_name,
+        list_field_joiner: provider.list_field_joiner.as_deref(),
+        event: &event,
+        catalog: &catalog,
+        mappings: CompiledMappings::new(&catalog, &mappings),
+    };
+    for (index, job) in jobs.iter().enumerate() {
+        if abandoned.load(Ordering::SeqCst) {
+            return;
+        }
+        let span = tracing::info_span!("order", code = %job.claim.order_code);
+        let _enter = span.enter();
+        report(index, sync_job(&session, &mut handle, &event, job, tx));
+    }
+    let _ = tx.send(Progress::Call);
+    if let Err(error) = handle.close() {
+        tracing::warn!(provider = %provider.identifier, error = %error, "provider close failed");
+    }
+}
+
+/// Host mappings win; without any, the provider's own defaults apply.
+fn effective_mappings(
+    configured: Vec<Mapping>,
+    handle: &ProviderHandle,
+) -> Result<Vec<Mapping>, SyncError> {
+    if !configured.is_empty() {
+        return Ok(configured);
+    }
+    Ok(handle.mappings()?.unwrap_or_default())
+}
+
+fn sync_job(
+    session: &EventSession<'_>,
+    handle: &mut ProviderHandle,
+    event: &EventData,
+    job: &ClaimedJob,
+    tx: &mpsc::UnboundedSender<Progress>,
+) -> JobResult {
+    let order = match parse_order(&job.order_data, event) {
+        Ok(order) => order,
+        Err(e) => {
+            let error = SyncError::internal(format!(
+                "stored order {} is unreadable: {e}; re-import it",
+                job.claim.order_code
+            ));
+            return JobResult::Failed(error, None);
+        }
+    };
+    let mut heartbeat = || {
+        let _ = tx.send(Progress::Call);
+    };
+    match sync_order(session, handle, &order, &mut heartbeat) {
+        Ok(synced) => JobResult::Synced(synced),
+        Err(error) if error.kind == ErrorKind::Recoverable => {
+            let delay = handle
+                .next_retry_delay(job.failed_attempts.saturating_add(1))
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "provider next_retry_delay failed; using the host policy");
+                    None
+                });
+            JobResult::Failed(error, delay)
+        }
+        Err(error) => JobResult::Failed(error, None),
+    }
+}
+
+/// Turns a job's result into the queue transition (spec §2.6 plus DESIGN.md).
+fn outcome_of(
+    result: JobResult,
+    job: &ClaimedJob,
+    policy: &super::RetryPolicy,
+    max_attempts: u32,
+    max_snoozes: u32,
+    now: Timestamp,
+) -> Outcome {
+    let (error, provider_delay) = match result {
+        JobResult::Synced(synced) => {
+            return Outcome::Success {
+                results: synced.results,
+                log: synced.log,
+            }
+        }
+        JobResult::Failed(error, delay) => (error, delay),
+    };
+    let messages: Vec<String> = error.messages.iter().map(|m| m.to_string()).collect();
+    let full_message = error
+        .full_message
+        .as_ref()
+        .map(|m| m.to_string())
+        .into_option();
+    let mode = match error.kind {
+        ErrorKind::Recoverable => {
+            if let (Some(secs), true) = (
+                error.retry_after_secs.into_option(),
+                job.snoozes < max_snoozes,
+            ) {
+                return Outcome::Snooze {
+                    until: now.saturating_add(Duration::from_secs(secs)),
+                    messages,
+                };
+            }
+            let attempt = job.failed_attempts.saturating_add(1);
+            let delay = match provider_delay {
+                Some(secs) => Duration::from_secs(secs),
+                None => policy.delay(attempt, job.claim.id.0 as u64 ^ u64::from(attempt) << 32),
+            };
+            return Outcome::Recoverable {
+                retry_at: now.saturating_add(delay),
+                max_attempts,
+                messages,
+                full_message,
+            };
+        }
+        ErrorKind::Permanent => FailureMode::Permanent,
+        ErrorKind::Config => FailureMode::Config,
+        ErrorKind::Internal => FailureMode::Internal,
+    };
+    Outcome::Failed {
+        mode,
+        messages,
+        full_message,
+    }
+}
