@@ -127,3 +127,38 @@ pub(super) fn log(config: &Config, args: &LogArgs) -> anyhow::Result<u8> {
     }
     Ok(EXIT_OK)
 }
+
+/// Arguments of `datasync stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Print one JSON document
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn stats(config: &Config, args: &StatsArgs) -> anyhow::Result<u8> {
+    let store = open_store(config)?;
+    let stats = store.stats()?;
+    if args.json {
+        print_json(&serde_json::to_value(&stats)?)?;
+        return Ok(EXIT_OK);
+    }
+    println!("{} orders imported", stats.orders);
+    println!(
+        "{:<16} {:>7} {:>8}  {:<40} {:>7} {:>9}",
+        "PROVIDER", "ORDERS", "OBJECTS", "ACTIONS", "QUEUED", "PROBLEMS"
+    );
+    for (provider, p) in &stats.providers {
+        let actions = p
+            .actions
+            .iter()
+            .map(|(action, n)| format!("{action} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "{:<16} {:>7} {:>8}  {:<40} {:>7} {:>9}",
+            provider, p.orders, p.objects, actions, p.queued, p.problems
+        );
+    }
+    Ok(EXIT_OK)
+}

@@ -60,6 +60,8 @@ pub enum Command {
     Results(inspect::ResultsArgs),
     /// Show the sync log: successes, failures, manual actions
     Log(inspect::LogArgs),
+    /// Count orders, synced objects, actions and problems per provider
+    Stats(inspect::StatsArgs),
     /// List the pretix source fields of an event, by category
     Fields(mapping::FieldsArgs),
     /// Validate datasync.toml against the loaded plugins and the imported events
@@ -118,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Enqueue(args) => queue::enqueue(&config, &args),
         Command::Results(args) => inspect::results(&config, &args),
         Command::Log(args) => inspect::log(&config, &args),
+        Command::Stats(args) => inspect::stats(&config, &args),
         Command::Fields(args) => mapping::fields(&config, &args),
         Command::Check(args) => mapping::check(&config, &args),
         Command::Preview(args) => mapping::preview(&config, &args),

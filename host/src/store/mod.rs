@@ -35,6 +35,7 @@ mod log;
 mod queue;
 mod results;
 mod schema;
+mod stats;
 mod time;
 
 #[cfg(test)]
@@ -56,6 +57,7 @@ pub use self::queue::{
 };
 pub use self::results::{ResultUpsert, SyncResultRow};
 pub use self::schema::SCHEMA_VERSION;
+pub use self::stats::{ProviderStats, Stats};
 pub use self::time::Timestamp;
 
 /// How long a statement waits for another process's write lock before failing.

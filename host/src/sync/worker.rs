@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use datasync_plugin_api::{ErrorKind, EventContext, Mapping, SyncError};
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 
 use super::order::{sync_order, EventSession, OrderSynced};
 use crate::config::{Config, ProviderConfig};
@@ -88,6 +88,7 @@ pub struct Worker {
     config: Arc<Config>,
     wake: Arc<Notify>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    batches_done: watch::Sender<u64>,
 }
 
 /// One (provider, event) group of a claimed batch.
@@ -121,7 +122,14 @@ impl Worker {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
             limits: Mutex::new(HashMap::new()),
+            batches_done: watch::channel(0).0,
         }
+    }
+
+    /// Counts written batches: a receiver sees the count change after every batch whose
+    /// outcomes are committed (for immediate-mode callers and the latency benchmark).
+    pub fn completions(&self) -> watch::Receiver<u64> {
+        self.batches_done.subscribe()
     }
 
     /// The store, for enqueueing from the same process (then call [`Worker::wake`]).
@@ -230,6 +238,7 @@ impl Worker {
             let applied = lock(&self.store).complete(&completions, Timestamp::now())?;
             summary.add(&completions, &applied);
         }
+        self.batches_done.send_modify(|n| *n += 1);
         Ok(true)
     }
 
