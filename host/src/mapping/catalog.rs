@@ -5,12 +5,13 @@
 //! Build it once per event with [`catalog`]; it holds no references to the event, so
 //! it can live next to the event data (pass both to [`super::plan_order`]).
 
-use std::collections::HashMap;
 use std::fmt;
 
 use datasync_plugin_api::{PretixModel, Value};
 
-use crate::model::{EventData, Order, Position, QuestionType, SubEvent, DEFAULT_LANGUAGE};
+use crate::model::{
+    EventData, FxHashMap, Order, Position, QuestionType, SubEvent, DEFAULT_LANGUAGE,
+};
 
 use super::getters;
 
@@ -318,7 +319,7 @@ const STATUS_OPTIONS: [(&str, &str); 4] = [
 #[derive(Debug, Clone)]
 pub struct Catalog {
     fields: Vec<FieldInfo>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
     language: String,
     name_scheme: String,
     name_scheme_known: bool,
@@ -403,7 +404,7 @@ impl Catalog {
         let single_part = parts.len() == 1;
         let mut b = Builder {
             fields: Vec::with_capacity(64),
-            index: HashMap::with_capacity(64),
+            index: FxHashMap::default(),
         };
         use Category as C;
         use Getter as G;
@@ -912,13 +913,21 @@ impl Catalog {
     /// The caller must have checked that the field's required input is present;
     /// otherwise the position-dependent getters read as empty.
     pub fn value(&self, field: &FieldInfo, inputs: &Inputs<'_>) -> Result<Value, GetterError> {
+        getters::get(&field.getter, inputs, &self.language).map(getters::Val::into_value)
+    }
+
+    pub(crate) fn raw_value<'a>(
+        &self,
+        field: &FieldInfo,
+        inputs: &Inputs<'a>,
+    ) -> Result<getters::Val<'a>, GetterError> {
         getters::get(&field.getter, inputs, &self.language)
     }
 }
 
 struct Builder {
     fields: Vec<FieldInfo>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
 }
 
 impl Builder {

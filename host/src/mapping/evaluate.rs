@@ -1,12 +1,13 @@
 //! Mapping evaluation: pretix's `get_field_value` (spec §4.2), `get_properties`
 //! (§4.3) and the per-order call plan of `sync_order` / `sync_object` (§1.6).
 
-use abi_stable::std_types::RString;
+use abi_stable::std_types::{RString, RVec};
 use datasync_plugin_api::{
     Mapping, PretixModel, Property, PropertyMapping, SyncError, Value, ValueMapEntry,
 };
 
 use super::catalog::{Catalog, FieldInfo, Inputs};
+use super::getters::Val;
 use super::pyrepr::py_repr_list;
 use crate::model::{EventData, Order};
 
@@ -29,11 +30,11 @@ fn missing_input(field: &FieldInfo, inputs: &Inputs<'_>, display_name: &str) -> 
     ))
 }
 
-fn map_value(value_map: &[ValueMapEntry], option: &str) -> Option<RString> {
+fn map_value<'m>(value_map: &'m [ValueMapEntry], option: &str) -> Option<&'m str> {
     value_map
         .iter()
         .find(|e| e.option.as_str() == option)
-        .map(|e| e.value.clone())
+        .map(|e| e.value.as_str())
 }
 
 /// Evaluates one (already looked-up) field: getter, value map, list joining.
@@ -49,28 +50,27 @@ fn field_value(
         return Err(missing_input(field, inputs, display_name));
     }
     let value = catalog
-        .value(field, inputs)
+        .raw_value(field, inputs)
         .map_err(|e| SyncError::internal(format!("Field \"{}\": {e}", field.key)))?;
-    let Value::List(items) = value else {
-        return Ok(value);
+    let Val::List(items) = value else {
+        return Ok(value.into_value());
     };
-    let items = if field.has_enum_options() && !value_map.is_empty() {
-        let mut mapped = Vec::with_capacity(items.len());
-        for item in items.iter() {
-            match map_value(value_map, item) {
-                Some(v) => mapped.push(v),
-                None => {
-                    return Err(SyncError::config(format!(
-                        "Please update value mapping for field \"{}\" - option \"{}\" not assigned",
-                        field.key,
-                        py_repr_list(items.iter().map(RString::as_str))
-                    )))
-                }
-            }
+    let use_map = field.has_enum_options() && !value_map.is_empty();
+    let unmapped = || {
+        SyncError::config(format!(
+            "Please update value mapping for field \"{}\" - option \"{}\" not assigned",
+            field.key,
+            py_repr_list(items.iter())
+        ))
+    };
+    let mapped = |item: &str| -> Result<RString, SyncError> {
+        if use_map {
+            map_value(value_map, item)
+                .map(RString::from)
+                .ok_or_else(unmapped)
+        } else {
+            Ok(RString::from(item))
         }
-        mapped.into()
-    } else {
-        items
     };
     match list_field_joiner.filter(|j| !j.is_empty()) {
         Some(joiner) => {
@@ -79,11 +79,17 @@ fn field_value(
                 if i > 0 {
                     joined.push_str(joiner);
                 }
-                joined.push_str(item);
+                if use_map {
+                    joined.push_str(map_value(value_map, item).ok_or_else(unmapped)?);
+                } else {
+                    joined.push_str(item);
+                }
             }
-            Ok(Value::from(joined))
+            Ok(Value::Str(RString::from(joined)))
         }
-        None => Ok(Value::List(items)),
+        None => Ok(Value::List(
+            items.iter().map(mapped).collect::<Result<RVec<_>, _>>()?,
+        )),
     }
 }
 

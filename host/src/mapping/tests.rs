@@ -863,10 +863,10 @@ fn pretix_fixture(name_scheme: &str, invoice_address_2eee: &str) -> ImportDocume
                   {{"id": 2, "identifier": "F2", "answer": {{"en": "vegan"}}}}]}}
   ],
   "orders": [
-    {{"code": "1AAA", "status": "n", "email": "anonymous@🌈.example.org", "locale": "en", "total": "46",
+    {{"code": "1AAA", "status": "n", "email": "anonymous@🌈.example.org", "locale": "en", "total": "46", "secret": "sec1",
       "datetime": "2025-01-01T10:00:00Z", "invoice_address": null, "payments": [],
       "positions": [
-        {{"id": 1, "positionid": 1, "item": 1, "price": "23", "attendee_name": "Alice Anonymous",
+        {{"id": 1, "positionid": 1, "item": 1, "price": "23", "attendee_name": "Alice Anonymous", "web_secret": "web1",
           "attendee_name_parts": {{"_scheme": "given_family", "given_name": "Alice", "family_name": "Anonymous"}},
           "answers": [{{"question": 1, "answer": "#3b1c4a"}},
                       {{"question": 2, "answer": "vegan", "options": [2]}}]}},
@@ -977,6 +977,44 @@ fn association_sync_properties_match_pretix_test() {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     assert_eq!(got, expected);
+}
+
+#[test]
+fn without_series_date_or_order_url_the_event_data_is_used() {
+    let doc = pretix_fixture("given_family", "null");
+    let cat = catalog(&doc.event);
+    let order = doc.order("1AAA").expect("order");
+    let first = order.positions.first().expect("position");
+    let get = |inputs: &Inputs<'_>, key: &str| {
+        get_field_value(&cat, inputs, key, &[], None, "X")
+            .expect(key)
+            .to_json()
+    };
+    let pos = Inputs::position(&doc.event, order, first);
+    assert_eq!(
+        get(&pos, "event_date_from"),
+        json!("2025-01-01T10:00:00+00:00")
+    );
+    assert_eq!(get(&pos, "event_date_to"), Json::Null);
+    assert_eq!(
+        get(&pos, "presale_ticket_url"),
+        json!("https://pretix.example/dummy/dummy/ticket/1AAA/1/web1/")
+    );
+    assert_eq!(
+        get(&Inputs::order(&doc.event, order), "presale_order_url"),
+        json!("https://pretix.example/dummy/dummy/order/1AAA/sec1/")
+    );
+    // No web secret: no ticket link.
+    let second = order.positions.get(1).expect("position");
+    assert_eq!(
+        get(
+            &Inputs::position(&doc.event, order, second),
+            "presale_ticket_url"
+        ),
+        Json::Null
+    );
+    assert_eq!(get(&pos, "order_total"), json!("46.00"));
+    assert_eq!(get(&pos, "question_FOOD_PREF"), json!(["F2"]));
 }
 
 #[test]

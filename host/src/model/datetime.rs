@@ -232,16 +232,33 @@ impl DateTime {
 
     /// Python's `isoformat()` of this UTC value: `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`.
     pub fn isoformat(&self) -> String {
-        let mut s = String::with_capacity(32);
-        use fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(
-            s,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        );
+        fn digits(out: &mut [u8], mut v: u32) {
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        let mut buf = *b"0000-00-00T00:00:00.000000+00:00";
+        let year = u32::try_from(self.year).unwrap_or(0);
+        let fields: [(usize, usize, u32); 7] = [
+            (0, 4, year),
+            (5, 7, u32::from(self.month)),
+            (8, 10, u32::from(self.day)),
+            (11, 13, u32::from(self.hour)),
+            (14, 16, u32::from(self.minute)),
+            (17, 19, u32::from(self.second)),
+            (20, 26, self.micros),
+        ];
+        for (from, to, v) in fields {
+            if let Some(slot) = buf.get_mut(from..to) {
+                digits(slot, v);
+            }
+        }
+        let mut s = String::with_capacity(buf.len());
+        let (date_time, tail) = buf.split_at(19);
+        s.push_str(std::str::from_utf8(date_time).unwrap_or_default());
         if self.micros != 0 {
-            let _ = write!(s, ".{:06}", self.micros);
+            s.push_str(std::str::from_utf8(tail.get(..7).unwrap_or_default()).unwrap_or_default());
         }
         s.push_str("+00:00");
         s

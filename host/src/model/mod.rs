@@ -12,13 +12,13 @@
 
 mod datetime;
 mod decimal;
+mod fxhash;
 mod json;
 mod types;
 
-use std::collections::HashMap;
-
 pub use datetime::{DateTime, DateTimeError};
 pub use decimal::Decimal2;
+pub use fxhash::{FxHashMap, FxHasher};
 pub use json::Json;
 pub use types::{
     Answer, Checkin, CheckinList, Event, I18nString, InvoiceAddress, Item, NameParts, Order,
@@ -79,9 +79,9 @@ pub struct EventData {
     pub subevents: Vec<SubEvent>,
     /// Vouchers.
     pub vouchers: Vec<Voucher>,
-    item_index: HashMap<i64, usize>,
-    subevent_index: HashMap<i64, usize>,
-    voucher_index: HashMap<i64, usize>,
+    item_index: FxHashMap<i64, usize>,
+    subevent_index: FxHashMap<i64, usize>,
+    voucher_index: FxHashMap<i64, usize>,
 }
 
 impl EventData {
@@ -95,7 +95,7 @@ impl EventData {
         subevents: Vec<SubEvent>,
         vouchers: Vec<Voucher>,
     ) -> EventData {
-        fn index<T>(list: &[T], id: impl Fn(&T) -> i64) -> HashMap<i64, usize> {
+        fn index<T>(list: &[T], id: impl Fn(&T) -> i64) -> FxHashMap<i64, usize> {
             list.iter().enumerate().map(|(i, x)| (id(x), i)).collect()
         }
         EventData {

@@ -12,6 +12,7 @@
 #[rustfmt::skip]
 mod tables;
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// An IDNA encoding failure, with CPython's `UnicodeError` message.
@@ -337,10 +338,11 @@ fn is_dot(c: char) -> bool {
     matches!(c, '\u{2E}' | '\u{3002}' | '\u{FF0E}' | '\u{FF61}')
 }
 
-/// `host.encode("idna").decode()` as CPython computes it.
-pub fn encode(host: &str) -> Result<String, IdnaError> {
+/// `host.encode("idna").decode()` as CPython computes it (borrowed when unchanged,
+/// i.e. for every all-ASCII host).
+pub fn encode(host: &str) -> Result<Cow<'_, str>, IdnaError> {
     if host.is_empty() {
-        return Ok(String::new());
+        return Ok(Cow::Borrowed(host));
     }
     if host.is_ascii() {
         // CPython's fast path: unchanged, only label lengths are checked.
@@ -355,7 +357,7 @@ pub fn encode(host: &str) -> Result<String, IdnaError> {
                 return Err(err("label empty or too long"));
             }
         }
-        return Ok(host.to_string());
+        return Ok(Cow::Borrowed(host));
     }
     let mut labels: Vec<&str> = host.split(is_dot).collect();
     let trailing_dot = labels.last().is_some_and(|l| l.is_empty());
@@ -372,12 +374,16 @@ pub fn encode(host: &str) -> Result<String, IdnaError> {
     if trailing_dot {
         out.push('.');
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(host: &str) -> Result<String, IdnaError> {
+        super::encode(host).map(Cow::into_owned)
+    }
 
     #[test]
     fn ascii_hosts_pass_through_unchanged_including_case() {
