@@ -694,84 +694,21 @@ fn complete_one(conn: &Connection, done: &Completion, now: Timestamp) -> Result<
     // Live = this very claim still holds the row; otherwise only history is written.
     let live = facts_of(conn, claim.id)?
         .filter(|row| row.in_flight_since.is_some() && row.claims == claim.claim_no);
+    let live = live.as_ref();
     match &done.outcome {
-        Outcome::Success { results, log } => {
-            for result in results {
-                upsert_result(conn, claim.order, &claim.provider, result, now)?;
-            }
-            if let Some(data) = log {
-                append(
-                    conn,
-                    &NewLog {
-                        time: now,
-                        event: &claim.event,
-                        order_code: &claim.order_code,
-                        provider: &claim.provider,
-                        action: LogAction::Success,
-                        messages: &[],
-                        full_message: None,
-                        data: data.clone(),
-                    },
-                )?;
-            }
-            let Some(row) = live else {
-                return Ok(Applied::Stale);
-            };
-            delete_row(conn, row.id)?;
-            Ok(Applied::Deleted)
-        }
+        Outcome::Success { results, log } => succeed(conn, claim, live, results, log.as_ref(), now),
         Outcome::Recoverable {
             retry_at,
             max_attempts,
             messages,
             full_message,
         } => {
-            let Some(row) = live else {
-                return Ok(Applied::Stale);
-            };
-            let attempts = row.failed_attempts.saturating_add(1);
-            let exceeded = attempts >= *max_attempts;
-            let mode = exceeded.then_some(FailureMode::Exceeded);
-            if exceeded {
-                log_failure(
-                    conn,
-                    claim,
-                    FailureMode::Exceeded,
-                    messages,
-                    full_message.as_deref(),
-                    now,
-                )?;
-            }
-            let error = summary(messages, full_message.as_deref());
-            let exit = Exit {
-                failed_attempts: attempts,
-                snoozes: row.snoozes,
-                not_before: *retry_at,
-                need_manual_retry: mode,
-                last_error: Some(&error),
-            };
-            Ok(exited(
-                leave_flight(conn, row.id, row.order, &row.provider, &exit)?,
-                mode.map_or(Applied::Rescheduled, Applied::Parked),
-            ))
+            let error = (messages.as_slice(), full_message.as_deref());
+            fail_recoverably(conn, claim, live, *retry_at, *max_attempts, error, now)
         }
-        Outcome::Snooze { until, messages } => {
-            let Some(row) = live else {
-                return Ok(Applied::Stale);
-            };
-            let error = summary(messages, None);
-            let exit = Exit {
-                failed_attempts: row.failed_attempts,
-                snoozes: row.snoozes.saturating_add(1),
-                not_before: *until,
-                need_manual_retry: None,
-                last_error: Some(&error),
-            };
-            Ok(exited(
-                leave_flight(conn, row.id, row.order, &row.provider, &exit)?,
-                Applied::Snoozed,
-            ))
-        }
+        Outcome::Snooze { until, messages } => live.map_or(Ok(Applied::Stale), |row| {
+            snooze(conn, row, *until, messages)
+        }),
         Outcome::Failed {
             mode,
             messages,
@@ -779,7 +716,7 @@ fn complete_one(conn: &Connection, done: &Completion, now: Timestamp) -> Result<
         } => park(
             conn,
             claim,
-            live.as_ref(),
+            live,
             *mode,
             messages,
             full_message.as_deref(),
@@ -790,17 +727,96 @@ fn complete_one(conn: &Connection, done: &Completion, now: Timestamp) -> Result<
                 "provider {} is not loaded; put its plugin into the plugins folder and restart",
                 claim.provider
             )];
-            park(
-                conn,
-                claim,
-                live.as_ref(),
-                FailureMode::ProviderMissing,
-                &messages,
-                None,
-                now,
-            )
+            let mode = FailureMode::ProviderMissing;
+            park(conn, claim, live, mode, &messages, None, now)
         }
     }
+}
+
+/// Success: results upserted and logged (also for a stale claim: the data was sent), the
+/// row deleted.
+fn succeed(
+    conn: &Connection,
+    claim: &Claim,
+    live: Option<&RowFacts>,
+    results: &[ResultUpsert],
+    log: Option<&Value>,
+    now: Timestamp,
+) -> Result<Applied> {
+    for result in results {
+        upsert_result(conn, claim.order, &claim.provider, result, now)?;
+    }
+    if let Some(data) = log {
+        let entry = NewLog {
+            time: now,
+            event: &claim.event,
+            order_code: &claim.order_code,
+            provider: &claim.provider,
+            action: LogAction::Success,
+            messages: &[],
+            full_message: None,
+            data: data.clone(),
+        };
+        append(conn, &entry)?;
+    }
+    let Some(row) = live else {
+        return Ok(Applied::Stale);
+    };
+    delete_row(conn, row.id)?;
+    Ok(Applied::Deleted)
+}
+
+/// A recoverable error: one more attempt counted; rescheduled, or parked (and logged) as
+/// `exceeded` once the attempts reach `max_attempts`.
+fn fail_recoverably(
+    conn: &Connection,
+    claim: &Claim,
+    live: Option<&RowFacts>,
+    retry_at: Timestamp,
+    max_attempts: u32,
+    (messages, full_message): (&[String], Option<&str>),
+    now: Timestamp,
+) -> Result<Applied> {
+    let Some(row) = live else {
+        return Ok(Applied::Stale);
+    };
+    let attempts = row.failed_attempts.saturating_add(1);
+    let mode = (attempts >= max_attempts).then_some(FailureMode::Exceeded);
+    if let Some(mode) = mode {
+        log_failure(conn, claim, mode, messages, full_message, now)?;
+    }
+    let error = summary(messages, full_message);
+    let exit = Exit {
+        failed_attempts: attempts,
+        snoozes: row.snoozes,
+        not_before: retry_at,
+        need_manual_retry: mode,
+        last_error: Some(&error),
+    };
+    let superseded = leave_flight(conn, row.id, row.order, &row.provider, &exit)?;
+    Ok(exited(
+        superseded,
+        mode.map_or(Applied::Rescheduled, Applied::Parked),
+    ))
+}
+
+/// `retry_after`: rescheduled and counted as a snooze, not as an attempt; not logged.
+fn snooze(
+    conn: &Connection,
+    row: &RowFacts,
+    until: Timestamp,
+    messages: &[String],
+) -> Result<Applied> {
+    let error = summary(messages, None);
+    let exit = Exit {
+        failed_attempts: row.failed_attempts,
+        snoozes: row.snoozes.saturating_add(1),
+        not_before: until,
+        need_manual_retry: None,
+        last_error: Some(&error),
+    };
+    let superseded = leave_flight(conn, row.id, row.order, &row.provider, &exit)?;
+    Ok(exited(superseded, Applied::Snoozed))
 }
 
 /// Maps "superseded?" to the applied transition.
