@@ -226,12 +226,15 @@ impl Worker {
 
         let mut tasks = tokio::task::JoinSet::new();
         for group in group_jobs(jobs) {
-            let worker = self.shared();
-            let permit_pool = self.limit_for(&group.provider);
-            tasks.spawn(async move {
-                let _permit = permit_pool.acquire_owned().await;
-                worker.process_group(group).await
-            });
+            let (permit_pool, concurrency) = self.limit_for(&group.provider);
+            for part in split_group(group, concurrency) {
+                let worker = self.shared();
+                let permit_pool = permit_pool.clone();
+                tasks.spawn(async move {
+                    let _permit = permit_pool.acquire_owned().await;
+                    worker.process_group(part).await
+                });
+            }
         }
         while let Some(done) = tasks.join_next().await {
             let completions = done.map_err(|e| WorkerError::Task(e.to_string()))?;
@@ -250,17 +253,19 @@ impl Worker {
         }
     }
 
-    fn limit_for(&self, provider: &str) -> Arc<Semaphore> {
+    /// The provider's concurrency limit and the semaphore that enforces it.
+    fn limit_for(&self, provider: &str) -> (Arc<Semaphore>, usize) {
         let concurrency = self
             .config
             .providers
             .iter()
             .find(|p| p.identifier == provider)
             .map_or(4, |p| p.concurrency.max(1));
-        lock(&self.limits)
+        let semaphore = lock(&self.limits)
             .entry(provider.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(concurrency)))
-            .clone()
+            .clone();
+        (semaphore, concurrency)
     }
 }
 
@@ -293,6 +298,35 @@ fn group_jobs(jobs: Vec<ClaimedJob>) -> Vec<Group> {
             event,
             jobs,
         })
+        .collect()
+}
+
+/// Jobs below which a group is not split: each part costs a provider instance.
+const MIN_PART: usize = 64;
+
+/// Splits a large group into up to `concurrency` parts, each run by its own provider
+/// instance on its own thread, so one busy event can use every allowed call slot.
+/// Jobs of one order never split (each order is one job), and each part keeps the
+/// claim order.
+fn split_group(group: Group, concurrency: usize) -> Vec<Group> {
+    let parts = (group.jobs.len() / MIN_PART).clamp(1, concurrency.max(1));
+    if parts == 1 {
+        return vec![group];
+    }
+    let size = group.jobs.len().div_ceil(parts);
+    let Group {
+        provider,
+        event,
+        jobs,
+    } = group;
+    let mut jobs = jobs.into_iter();
+    (0..parts)
+        .map(|_| Group {
+            provider: provider.clone(),
+            event: event.clone(),
+            jobs: jobs.by_ref().take(size).collect(),
+        })
+        .filter(|g| !g.jobs.is_empty())
         .collect()
 }
 
@@ -646,5 +680,60 @@ fn outcome_of(
         mode,
         messages,
         full_message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Claim, OrderId, QueueId};
+
+    fn group_of(n: usize) -> Group {
+        let jobs = (0..n)
+            .map(|i| ClaimedJob {
+                claim: Claim {
+                    id: QueueId(i as i64),
+                    claim_no: 1,
+                    order: OrderId(i as i64),
+                    event: "e".into(),
+                    order_code: format!("C{i}"),
+                    provider: "p".into(),
+                },
+                order_status: "n".into(),
+                order_data: "{}".into(),
+                triggered_by: "t".into(),
+                triggered_at: Timestamp::from_unix_secs(0),
+                failed_attempts: 0,
+                snoozes: 0,
+                not_before: Timestamp::from_unix_secs(0),
+                lease_until: Timestamp::from_unix_secs(0),
+            })
+            .collect();
+        Group {
+            provider: "p".into(),
+            event: "e".into(),
+            jobs,
+        }
+    }
+
+    fn sizes(parts: &[Group]) -> Vec<usize> {
+        parts.iter().map(|g| g.jobs.len()).collect()
+    }
+
+    #[test]
+    fn small_groups_stay_whole_so_one_provider_instance_serves_them() {
+        assert_eq!(sizes(&split_group(group_of(100), 4)), [100]);
+    }
+
+    #[test]
+    fn large_groups_split_into_at_most_concurrency_parts_in_claim_order() {
+        let parts = split_group(group_of(1000), 4);
+        assert_eq!(sizes(&parts), [250, 250, 250, 250]);
+        let ids: Vec<i64> = parts
+            .iter()
+            .flat_map(|g| g.jobs.iter().map(|j| j.claim.id.0))
+            .collect();
+        assert_eq!(ids, (0..1000).collect::<Vec<_>>());
+        assert_eq!(sizes(&split_group(group_of(1000), 1)), [1000]);
     }
 }
