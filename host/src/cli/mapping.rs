@@ -185,7 +185,7 @@ pub(super) fn check(config: &Config, args: &CheckArgs) -> anyhow::Result<u8> {
         print_json(&json!({"findings": findings, "errors": errors}))?;
     } else if findings.is_empty() {
         println!(
-            "configuration OK: {} providers, {} events",
+            "configuration OK: {} provider(s), {} imported event(s)",
             config.providers.len(),
             events.len()
         );
