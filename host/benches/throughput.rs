@@ -182,15 +182,10 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// One row: import+enqueue and sync of `n` orders.
-fn scenario_throughput(n: usize) {
-    let setup = setup();
-    let event = event_parts();
-    let mut store = Store::open(&setup.db).expect("open");
-    reset_peak_rss();
-    let import_time = import(&setup, &mut store, &event, 0, n);
+/// Syncs everything queued and prints one result row: rates of import (measured by the
+/// caller) and sync, and the peak RSS of each phase.
+fn sync_and_report(label: &str, n: usize, setup: &Setup, store: Store, import_time: Duration) {
     let import_rss = peak_rss_mb();
-
     let registry = Registry::load_dir(&setup.registry_dir).expect("plugins");
     let worker = Worker::new(store, registry, setup.config.clone());
     reset_peak_rss();
@@ -199,7 +194,7 @@ fn scenario_throughput(n: usize) {
     let sync_time = start.elapsed();
     assert_eq!(summary.succeeded, n, "every order synced");
     println!(
-        "RESULT|{n} orders|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}",
+        "RESULT|{label}|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}",
         n as f64 / import_time.as_secs_f64(),
         (n * 3) as f64 / import_time.as_secs_f64(),
         n as f64 / sync_time.as_secs_f64(),
@@ -209,35 +204,30 @@ fn scenario_throughput(n: usize) {
     );
 }
 
+/// One row: import+enqueue and sync of `n` orders.
+fn scenario_throughput(n: usize) {
+    let setup = setup();
+    let event = event_parts();
+    let mut store = Store::open(&setup.db).expect("open");
+    reset_peak_rss();
+    let import_time = import(&setup, &mut store, &event, 0, n);
+    sync_and_report(&format!("{n} orders"), n, &setup, store, import_time);
+}
+
 /// Peak RSS while 1 000 000 jobs are queued and synced.
 fn scenario_million() {
     const N: usize = 1_000_000;
     let setup = setup();
     let event = event_parts();
     let mut store = Store::open(&setup.db).expect("open");
+    reset_peak_rss();
     let mut import_time = Duration::ZERO;
     for first in (0..N).step_by(100_000) {
         import_time += import(&setup, &mut store, &event, first, 100_000);
         eprint!("\r  queued {} of {N}", first + 100_000);
     }
     eprintln!();
-    let import_rss = peak_rss_mb();
-    let registry = Registry::load_dir(&setup.registry_dir).expect("plugins");
-    let worker = Worker::new(store, registry, setup.config.clone());
-    reset_peak_rss();
-    let start = Instant::now();
-    let summary = runtime().block_on(worker.run_until_idle()).expect("sync");
-    let sync_time = start.elapsed();
-    assert_eq!(summary.succeeded, N);
-    println!(
-        "RESULT|1 000 000 queued|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}",
-        N as f64 / import_time.as_secs_f64(),
-        (N * 3) as f64 / import_time.as_secs_f64(),
-        N as f64 / sync_time.as_secs_f64(),
-        summary.objects as f64 / sync_time.as_secs_f64(),
-        import_rss,
-        peak_rss_mb(),
-    );
+    sync_and_report("1 000 000 queued", N, &setup, store, import_time);
 }
 
 /// Immediate mode: enqueue one job, wake the daemon, time until its batch is written.
