@@ -139,16 +139,10 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Resets the peak-RSS counter so the next phase is measured on its own.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 struct Setup {
     _scratch: tempfile::TempDir,
     config: Config,
     registry_dir: PathBuf,
-    db: PathBuf,
 }
 
 fn setup() -> Setup {
@@ -156,12 +150,10 @@ fn setup() -> Setup {
     let registry_dir = plugins_dir(scratch.path());
     let config_path = scratch.path().join("datasync.toml");
     let config = Config::parse(CONFIG, &config_path).expect("config");
-    let db = scratch.path().join("bench.db");
     Setup {
         _scratch: scratch,
         config,
         registry_dir,
-        db,
     }
 }
 
@@ -182,52 +174,41 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// Syncs everything queued and prints one result row: rates of import (measured by the
-/// caller) and sync, and the peak RSS of each phase.
-fn sync_and_report(label: &str, n: usize, setup: &Setup, store: Store, import_time: Duration) {
-    let import_rss = peak_rss_mb();
+/// Child process 1 of a scenario: imports `n` orders into the database at `db`, in
+/// batches of 100 000 so the documents never all sit in memory at once.
+fn scenario_import(n: usize, db: &Path) {
+    let setup = setup();
+    let event = event_parts();
+    let mut store = Store::open(db).expect("open");
+    let mut import_time = Duration::ZERO;
+    for first in (0..n).step_by(100_000) {
+        import_time += import(&setup, &mut store, &event, first, 100_000.min(n - first));
+    }
+    println!(
+        "IMPORT|{:.0}|{:.0}|{:.0}",
+        n as f64 / import_time.as_secs_f64(),
+        (n * 3) as f64 / import_time.as_secs_f64(),
+        peak_rss_mb()
+    );
+}
+
+/// Child process 2 of a scenario: a fresh host syncs every queued job of `db`, so its
+/// peak RSS is the sync's alone.
+fn scenario_sync(n: usize, db: &Path) {
+    let setup = setup();
+    let store = Store::open(db).expect("open");
     let registry = Registry::load_dir(&setup.registry_dir).expect("plugins");
     let worker = Worker::new(store, registry, setup.config.clone());
-    reset_peak_rss();
     let start = Instant::now();
     let summary = runtime().block_on(worker.run_until_idle()).expect("sync");
     let sync_time = start.elapsed();
     assert_eq!(summary.succeeded, n, "every order synced");
     println!(
-        "RESULT|{label}|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}|{:.0}",
-        n as f64 / import_time.as_secs_f64(),
-        (n * 3) as f64 / import_time.as_secs_f64(),
+        "SYNC|{:.0}|{:.0}|{:.0}",
         n as f64 / sync_time.as_secs_f64(),
         summary.objects as f64 / sync_time.as_secs_f64(),
-        import_rss,
-        peak_rss_mb(),
+        peak_rss_mb()
     );
-}
-
-/// One row: import+enqueue and sync of `n` orders.
-fn scenario_throughput(n: usize) {
-    let setup = setup();
-    let event = event_parts();
-    let mut store = Store::open(&setup.db).expect("open");
-    reset_peak_rss();
-    let import_time = import(&setup, &mut store, &event, 0, n);
-    sync_and_report(&format!("{n} orders"), n, &setup, store, import_time);
-}
-
-/// Peak RSS while 1 000 000 jobs are queued and synced.
-fn scenario_million() {
-    const N: usize = 1_000_000;
-    let setup = setup();
-    let event = event_parts();
-    let mut store = Store::open(&setup.db).expect("open");
-    reset_peak_rss();
-    let mut import_time = Duration::ZERO;
-    for first in (0..N).step_by(100_000) {
-        import_time += import(&setup, &mut store, &event, first, 100_000);
-        eprint!("\r  queued {} of {N}", first + 100_000);
-    }
-    eprintln!();
-    sync_and_report("1 000 000 queued", N, &setup, store, import_time);
 }
 
 /// Immediate mode: enqueue one job, wake the daemon, time until its batch is written.
@@ -235,7 +216,7 @@ fn scenario_latency() {
     const SAMPLES: usize = 2000;
     let setup = setup();
     let event = event_parts();
-    let mut store = Store::open(&setup.db).expect("open");
+    let mut store = Store::open(setup._scratch.path().join("latency.db")).expect("open");
     import(&setup, &mut store, &event, 0, SAMPLES);
     let registry = Registry::load_dir(&setup.registry_dir).expect("plugins");
     let worker = Arc::new(Worker::new(store, registry, setup.config.clone()));
@@ -288,10 +269,11 @@ fn scenario_latency() {
     );
 }
 
-fn run_child(scenario: &str) -> Vec<String> {
+fn run_child(scenario: &str, db: &Path) -> Vec<String> {
     let exe = std::env::current_exe().expect("own path");
     let out = Command::new(exe)
         .env("DATASYNC_BENCH_SCENARIO", scenario)
+        .env("DATASYNC_BENCH_DB", db)
         .output()
         .expect("run scenario");
     std::io::stderr().write_all(&out.stderr).ok();
@@ -302,25 +284,35 @@ fn run_child(scenario: &str) -> Vec<String> {
         .collect()
 }
 
+fn fields<'a>(lines: &'a [String], tag: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(tag))
+        .map(|rest| rest.split('|').collect())
+        .unwrap_or_default()
+}
+
 fn main() {
     if let Ok(scenario) = std::env::var("DATASYNC_BENCH_SCENARIO") {
-        match scenario.as_str() {
-            "million" => scenario_million(),
-            "latency" => scenario_latency(),
-            n => scenario_throughput(n.parse().expect("scenario is an order count")),
+        let db = PathBuf::from(std::env::var_os("DATASYNC_BENCH_DB").unwrap_or_default());
+        match scenario.split_once(':') {
+            Some(("import", n)) => scenario_import(n.parse().expect("order count"), &db),
+            Some(("sync", n)) => scenario_sync(n.parse().expect("order count"), &db),
+            _ => scenario_latency(),
         }
         return;
     }
     let quick = std::env::args().any(|a| a == "--quick");
-    let mut scenarios = vec!["10000"];
+    let mut counts = vec![10_000];
     if !quick {
-        scenarios.extend(["100000", "million"]);
+        counts.extend([100_000, 1_000_000]);
     }
     println!("datasync queue throughput: noop plugin, SQLite WAL on disk, 2 positions/order, 2 mappings x 6 properties");
+    println!("(import and sync run in separate processes, so each peak RSS is that phase's own)");
     println!();
     println!(
-        "| {:<18} | {:>14} | {:>15} | {:>12} | {:>13} | {:>15} | {:>13} |",
-        "scenario",
+        "| {:>9} | {:>15} | {:>16} | {:>13} | {:>14} | {:>14} | {:>12} |",
+        "orders",
         "import orders/s",
         "import objects/s",
         "sync orders/s",
@@ -329,22 +321,24 @@ fn main() {
         "sync peak MB"
     );
     println!(
-        "|{:-<20}|{:-<16}|{:-<17}|{:-<14}|{:-<15}|{:-<17}|{:-<15}|",
+        "|{:-<11}|{:-<17}|{:-<18}|{:-<15}|{:-<16}|{:-<16}|{:-<14}|",
         "", "", "", "", "", "", ""
     );
-    for scenario in scenarios {
-        for line in run_child(scenario) {
-            if let Some(row) = line.strip_prefix("RESULT|") {
-                let f: Vec<&str> = row.split('|').collect();
-                println!(
-                    "| {:<18} | {:>14} | {:>15} | {:>12} | {:>13} | {:>15} | {:>13} |",
-                    f[0], f[1], f[2], f[3], f[4], f[5], f[6]
-                );
-            }
+    for n in counts {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let db = scratch.path().join("bench.db");
+        let import = run_child(&format!("import:{n}"), &db);
+        let sync = run_child(&format!("sync:{n}"), &db);
+        let (i, s) = (fields(&import, "IMPORT|"), fields(&sync, "SYNC|"));
+        if let ([ir, io, im], [sr, so, sm]) = (i.as_slice(), s.as_slice()) {
+            println!(
+                "| {n:>9} | {ir:>15} | {io:>16} | {sr:>13} | {so:>14} | {im:>14} | {sm:>12} |"
+            );
         }
     }
     println!();
-    for line in run_child("latency") {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    for line in run_child("latency", &scratch.path().join("unused.db")) {
         if let Some(row) = line.strip_prefix("LATENCY|") {
             println!(
                 "immediate mode, enqueue -> synced and committed: {}",

@@ -382,3 +382,37 @@ fn a_host_killed_mid_batch_loses_no_job_after_restart() {
     assert_eq!(codes.len(), 12, "every order synced: {codes:?}");
     assert!(actions(&sandbox).iter().any(|a| a == "recovered"));
 }
+
+#[test]
+fn sigterm_mid_batch_finishes_the_running_call_and_releases_the_rest() {
+    let sandbox = Sandbox::with_plugins(&["faulty"]);
+    sandbox.write_config(&config(
+        "faulty",
+        "settings = { mode = \"sleep\", sleep_secs = 0.5, fail_times = 1000 }",
+    ));
+    let file = fixture("pretix-sample/import.json");
+    sandbox.ok(&["import", file.to_str().expect("utf-8")]);
+    let mut daemon = sandbox.spawn(&["run"]);
+    wait_until(|| sandbox.queue().iter().any(|j| j["state"] == "in_flight"));
+    terminate(&mut daemon);
+    let status = daemon.wait().expect("daemon exits");
+    assert_eq!(status.code(), Some(0));
+
+    let queue = sandbox.queue();
+    assert!(
+        queue.iter().all(|j| j["state"] != "in_flight"),
+        "no claim left behind: {queue:?}"
+    );
+    assert!(
+        queue.iter().all(|j| j["attempts"] == 0),
+        "released jobs count no attempt: {queue:?}"
+    );
+    assert!(
+        !queue.is_empty() && queue.len() < 12,
+        "stopped mid-batch: {} left",
+        queue.len()
+    );
+    let (code, _) = run_once(&sandbox);
+    assert_eq!(code, 0);
+    assert!(sandbox.queue().is_empty());
+}

@@ -89,6 +89,7 @@ pub struct Worker {
     wake: Arc<Notify>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     batches_done: watch::Sender<u64>,
+    stopping: Arc<AtomicBool>,
 }
 
 /// One (provider, event) group of a claimed batch.
@@ -123,6 +124,7 @@ impl Worker {
             wake: Arc::new(Notify::new()),
             limits: Mutex::new(HashMap::new()),
             batches_done: watch::channel(0).0,
+            stopping: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -178,8 +180,9 @@ impl Worker {
     }
 
     /// The daemon loop: processes due batches, then sleeps until woken, the poll
-    /// interval passes, or `shutdown` completes. Returns after the running batch
-    /// finished, so no claimed job is abandoned.
+    /// interval passes, or `shutdown` completes. On shutdown no new batch is claimed;
+    /// the running one lets its current provider calls finish and releases the jobs it
+    /// has not started (back to pending, nothing counted), so no claim is left behind.
     pub async fn run(
         &self,
         shutdown: impl std::future::Future<Output = ()>,
@@ -188,11 +191,22 @@ impl Worker {
         let poll = Duration::from_millis(self.config.worker.poll_interval_ms.max(1));
         tokio::pin!(shutdown);
         loop {
-            let busy = tokio::select! {
-                biased;
-                () = &mut shutdown => return Ok(summary),
-                r = self.run_batch(&mut summary) => r?,
+            let busy = {
+                let batch = self.run_batch(&mut summary);
+                tokio::pin!(batch);
+                loop {
+                    tokio::select! {
+                        r = &mut batch => break r?,
+                        () = &mut shutdown, if !self.stopping.load(Ordering::SeqCst) => {
+                            tracing::info!("stopping after the calls in progress");
+                            self.stopping.store(true, Ordering::SeqCst);
+                        }
+                    }
+                }
             };
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(summary);
+            }
             if busy {
                 continue;
             }
@@ -250,6 +264,7 @@ impl Worker {
             store: self.store.clone(),
             registry: self.registry.clone(),
             config: self.config.clone(),
+            stopping: self.stopping.clone(),
         }
     }
 
@@ -335,6 +350,7 @@ struct Shared {
     store: Arc<Mutex<Store>>,
     registry: Arc<Registry>,
     config: Arc<Config>,
+    stopping: Arc<AtomicBool>,
 }
 
 /// Everything a group's blocking thread owns.
@@ -374,7 +390,10 @@ impl Shared {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let abandoned = Arc::new(AtomicBool::new(false));
         let thread_abandoned = abandoned.clone();
-        let thread = tokio::task::spawn_blocking(move || run_group(work, &tx, &thread_abandoned));
+        let stopping = self.stopping.clone();
+        let thread = tokio::task::spawn_blocking(move || {
+            run_group(work, &tx, &[&thread_abandoned, &stopping])
+        });
 
         let mut results: Vec<Option<JobResult>> = claims.iter().map(|_| None).collect();
         let mut timed_out = None;
@@ -524,7 +543,9 @@ pub fn event_context(event: &EventData) -> EventContext {
 }
 
 /// The blocking side of a group: one provider instance, every order in claim order.
-fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, abandoned: &AtomicBool) {
+/// `stop` flags are checked before each order: once one is set, the remaining orders
+/// are left untried (the caller releases them).
+fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, stop: &[&AtomicBool]) {
     let GroupWork {
         provider,
         provider_config,
@@ -566,8 +587,8 @@ fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, abandoned: &
         mappings: CompiledMappings::new(&catalog, &mappings),
     };
     for (index, job) in jobs.iter().enumerate() {
-        if abandoned.load(Ordering::SeqCst) {
-            return;
+        if stop.iter().any(|flag| flag.load(Ordering::SeqCst)) {
+            break;
         }
         let span = tracing::info_span!("order", code = %job.claim.order_code);
         let _enter = span.enter();
