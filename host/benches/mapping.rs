@@ -1,17 +1,13 @@
-//! Mapping evaluation speed: prints a table of time per order (median of batches).
-//!
-//! Run it with either
-//!   cargo test --release -p datasync-host --bench mapping -- --nocapture
-//! or, once `host/Cargo.toml` has `[[bench]] name = "mapping" harness = false`,
-//!   cargo bench -p datasync-host --bench mapping
+//! Mapping evaluation speed (criterion): `cargo bench -p datasync-host --bench mapping`.
 //!
 //! Scenarios use the pretix-sample corpus (order AAAAA: 2 positions, one an add-on).
 //! Target: all mappings of an order with 2 positions and 12 properties ≤ 10 µs.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
 
 use datasync_host::config::Config;
 use datasync_host::mapping::{catalog, mappings_from_config, plan_order, CompiledMappings};
@@ -57,52 +53,25 @@ properties = [
 ]
 "#;
 
-fn median_per_iter(mut f: impl FnMut()) -> Duration {
-    // Warm up, then time 15 batches sized to ~20 ms each.
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < Duration::from_millis(50) {
-        f();
-        n += 1;
-    }
-    let batch = (n / 3).max(1);
-    let mut samples: Vec<Duration> = (0..15)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            t.elapsed() / batch
-        })
-        .collect();
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn main() {
+fn benches(c: &mut Criterion) {
     let text = std::fs::read_to_string(Path::new(CORPUS).join("import.json")).unwrap();
     let doc = parse_import(&text).unwrap();
     let order = doc.order("AAAAA").unwrap();
     let corpus_toml = std::fs::read_to_string(Path::new(CORPUS).join("datasync.toml")).unwrap();
+    let cat = catalog(&doc.event);
 
-    println!(
-        "{:<58} {:>8} {:>6} {:>12}",
-        "scenario", "objects", "props", "per order"
-    );
-    let row = |name: &str, toml_text: &str, compiled: bool| {
+    let mut group = c.benchmark_group("evaluate all mappings of one order");
+    for (name, toml_text) in [
+        ("2 positions, 12 properties", TWELVE),
+        (
+            "corpus: 2 positions, 4 mappings, 96 properties",
+            corpus_toml.as_str(),
+        ),
+    ] {
         let config = Config::parse(toml_text, Path::new("bench.toml")).unwrap();
         let mappings = mappings_from_config(&config.providers[0].mappings).unwrap();
-        let cat = catalog(&doc.event);
-        let plan = plan_order(&cat, &doc.event, order, &mappings, Some(","), "Bench").unwrap();
-        let props: usize = plan.iter().map(|o| o.properties.len()).sum();
-        let t = if compiled {
-            let c = CompiledMappings::new(&cat, &mappings);
-            median_per_iter(|| {
-                black_box(c.plan_order(&cat, &doc.event, black_box(order), Some(","), "Bench"))
-                    .unwrap();
-            })
-        } else {
-            median_per_iter(|| {
+        group.bench_function(format!("{name} (plan_order)"), |b| {
+            b.iter(|| {
                 black_box(plan_order(
                     &cat,
                     &doc.event,
@@ -111,59 +80,32 @@ fn main() {
                     Some(","),
                     "Bench",
                 ))
-                .unwrap();
+                .unwrap()
             })
-        };
-        println!(
-            "{name:<58} {:>8} {props:>6} {:>9.2} µs",
-            plan.len(),
-            t.as_secs_f64() * 1e6
-        );
-    };
-    row(
-        "2 mappings, 12 properties, 2 positions (plan_order)",
-        TWELVE,
-        false,
-    );
-    row(
-        "2 mappings, 12 properties, 2 positions (CompiledMappings)",
-        TWELVE,
-        true,
-    );
-    row(
-        "corpus: 4 mappings, 96 properties, 2 positions (plan_order)",
-        &corpus_toml,
-        false,
-    );
-    row(
-        "corpus: 4 mappings, 96 properties (CompiledMappings)",
-        &corpus_toml,
-        true,
-    );
+        });
+        let compiled = CompiledMappings::new(&cat, &mappings);
+        group.bench_function(format!("{name} (compiled once per event)"), |b| {
+            b.iter(|| {
+                black_box(compiled.plan_order(
+                    &cat,
+                    &doc.event,
+                    black_box(order),
+                    Some(","),
+                    "Bench",
+                ))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
 
-    let t = median_per_iter(|| {
-        black_box(catalog(black_box(&doc.event)));
+    c.bench_function("catalog(event), once per event", |b| {
+        b.iter(|| black_box(catalog(black_box(&doc.event))))
     });
-    println!(
-        "{:<58} {:>8} {:>6} {:>9.2} µs",
-        "catalog(event) (once per event)",
-        "",
-        "",
-        t.as_secs_f64() * 1e6
-    );
-    let t = median_per_iter(|| {
-        black_box(parse_import(black_box(&text)).unwrap());
+    c.bench_function("parse_import, 12 orders / 97 KB", |b| {
+        b.iter(|| black_box(parse_import(black_box(&text)).unwrap()))
     });
-    println!(
-        "{:<58} {:>8} {:>6} {:>9.2} µs",
-        "parse_import (12 orders, 97 KB)",
-        "",
-        "",
-        t.as_secs_f64() * 1e6
-    );
 }
 
-#[test]
-fn mapping_timing_table() {
-    main();
-}
+criterion_group!(mapping, benches);
+criterion_main!(mapping);
