@@ -416,3 +416,23 @@ fn sigterm_mid_batch_finishes_the_running_call_and_releases_the_rest() {
     assert_eq!(code, 0);
     assert!(sandbox.queue().is_empty());
 }
+
+#[test]
+fn a_second_worker_on_the_same_database_is_refused_with_the_way_out() {
+    let sandbox = sandbox("faulty", "settings = { mode = \"sleep\", sleep_secs = 1 }");
+    let mut daemon = sandbox.spawn(&["run"]);
+    wait_until(|| sandbox.queue().iter().any(|j| j["state"] == "in_flight"));
+    let second = sandbox.run(&["run", "--once"]);
+    assert_eq!(second.code, 1);
+    assert!(
+        second.stderr.contains("another `datasync run`"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        sandbox.queue().iter().any(|j| j["state"] == "in_flight"),
+        "the first keeps its jobs"
+    );
+    terminate(&mut daemon);
+    assert_eq!(daemon.wait().expect("exits").code(), Some(0));
+}

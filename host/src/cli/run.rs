@@ -5,6 +5,7 @@ use serde_json::json;
 use super::common::{load_plugins, open_store, print_json};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::config::Config;
+use crate::store::RunnerLock;
 use crate::sync::{RunSummary, Worker};
 
 /// Arguments of `datasync run`.
@@ -20,6 +21,7 @@ pub struct Args {
 
 pub(super) fn run(config: &Config, args: &Args) -> anyhow::Result<u8> {
     let registry = load_plugins(config)?;
+    let _one_worker = RunnerLock::acquire(&config.database_path())?;
     let store = open_store(config)?;
     let worker = Worker::new(store, registry, config.clone());
     worker.recover()?;

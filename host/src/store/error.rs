@@ -19,6 +19,15 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// Another `datasync run` works on this database.
+    #[error(
+        "another `datasync run` is already working on database {database}; stop it first \
+         (one worker per database: start-up recovery would take over its jobs)"
+    )]
+    WorkerRunning {
+        /// The database file.
+        database: PathBuf,
+    },
     /// The database was written by a newer datasync with a schema this build does not know.
     #[error(
         "database {path} has schema version {found}, but this build of datasync only knows \

@@ -34,6 +34,7 @@ mod error;
 mod log;
 mod queue;
 mod results;
+mod runner_lock;
 mod schema;
 mod stats;
 mod time;
@@ -56,6 +57,7 @@ pub use self::queue::{
     QueueId, QueueRow, QueueState, RetrySelection,
 };
 pub use self::results::{ResultUpsert, SyncResultRow};
+pub use self::runner_lock::RunnerLock;
 pub use self::schema::SCHEMA_VERSION;
 pub use self::stats::{ProviderStats, Stats};
 pub use self::time::Timestamp;
