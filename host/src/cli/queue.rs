@@ -64,7 +64,7 @@ pub struct EnqueueArgs {
     /// Why, recorded as the job's trigger
     #[arg(long, default_value = "user", value_name = "TRIGGER")]
     trigger: String,
-    /// Sync right away in this process instead of waiting for `datasync run`
+    /// Then sync every due job right away in this process instead of waiting for `datasync run`
     #[arg(long)]
     now: bool,
 }

@@ -28,6 +28,7 @@ impl ProviderHandle {
 
     /// pretix `should_sync_order`.
     pub fn should_sync_order(&mut self, order_json: &str) -> Result<bool, SyncError> {
+        let _span = tracing::debug_span!("plugin_call", provider = %self.identifier, call = "should_sync_order").entered();
         into_result(self.inner.should_sync_order(RStr::from_str(order_json)))
     }
 
@@ -66,6 +67,7 @@ impl ProviderHandle {
 
     /// pretix `finalize_sync_order`.
     pub fn finalize_sync_order(&mut self, order_json: &str) -> Result<(), SyncError> {
+        let _span = tracing::debug_span!("plugin_call", provider = %self.identifier, call = "finalize_sync_order").entered();
         into_result(self.inner.finalize_sync_order(RStr::from_str(order_json)))
     }
 

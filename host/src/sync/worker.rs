@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use datasync_plugin_api::{ErrorKind, EventContext, Mapping, SyncError};
 use tokio::sync::{mpsc, watch, Notify, Semaphore};
+use tracing::Instrument as _;
 
 use super::order::{sync_order, EventSession, OrderSynced};
 use crate::config::{Config, ProviderConfig};
@@ -234,29 +235,44 @@ impl Worker {
         if jobs.is_empty() {
             return Ok(false);
         }
-        let span = tracing::info_span!("batch", jobs = jobs.len());
-        let _enter = span.enter();
         summary.claimed += jobs.len();
+        let span = tracing::info_span!("batch", jobs = jobs.len());
+        self.process_batch(jobs, summary).instrument(span).await?;
+        self.batches_done.send_modify(|n| *n += 1);
+        Ok(true)
+    }
 
+    /// Runs every (provider, event) part of a claimed batch and writes each part's
+    /// outcomes as soon as it is done.
+    async fn process_batch(
+        &self,
+        jobs: Vec<ClaimedJob>,
+        summary: &mut RunSummary,
+    ) -> Result<(), WorkerError> {
         let mut tasks = tokio::task::JoinSet::new();
         for group in group_jobs(jobs) {
             let (permit_pool, concurrency) = self.limit_for(&group.provider);
             for part in split_group(group, concurrency) {
                 let worker = self.shared();
                 let permit_pool = permit_pool.clone();
-                tasks.spawn(async move {
-                    let _permit = permit_pool.acquire_owned().await;
-                    worker.process_group(part).await
-                });
+                let span =
+                    tracing::info_span!("group", provider = %part.provider, event = %part.event);
+                tasks.spawn(
+                    async move {
+                        let _permit = permit_pool.acquire_owned().await;
+                        worker.process_group(part).await
+                    }
+                    .instrument(span),
+                );
             }
         }
         while let Some(done) = tasks.join_next().await {
             let completions = done.map_err(|e| WorkerError::Task(e.to_string()))?;
             let applied = lock(&self.store).complete(&completions, Timestamp::now())?;
+            log_outcomes(&completions, &applied);
             summary.add(&completions, &applied);
         }
-        self.batches_done.send_modify(|n| *n += 1);
-        Ok(true)
+        Ok(())
     }
 
     fn shared(&self) -> Shared {
@@ -281,6 +297,36 @@ impl Worker {
             .or_insert_with(|| Arc::new(Semaphore::new(concurrency)))
             .clone();
         (semaphore, concurrency)
+    }
+}
+
+/// The server log of what happened to each job (the database log has the details).
+fn log_outcomes(completions: &[Completion], applied: &[Applied]) {
+    for (c, a) in completions.iter().zip(applied) {
+        let (order, provider) = (&c.claim.order_code, &c.claim.provider);
+        match (&c.outcome, a) {
+            (
+                Outcome::Recoverable {
+                    messages, retry_at, ..
+                },
+                Applied::Rescheduled,
+            ) => {
+                tracing::info!(%order, %provider, next = %retry_at, "transient error, will retry: {}", messages.join("; "));
+            }
+            (
+                Outcome::Recoverable { messages, .. } | Outcome::Failed { messages, .. },
+                Applied::Parked(mode),
+            ) => {
+                tracing::error!(%order, %provider, %mode, "could not sync order: {}", messages.join("; "));
+            }
+            (Outcome::ProviderMissing, Applied::Parked(mode)) => {
+                tracing::warn!(%order, %provider, %mode, "provider not loaded; job parked");
+            }
+            (_, Applied::Superseded) => {
+                tracing::info!(%order, %provider, "a newer job for this order takes over");
+            }
+            _ => {}
+        }
     }
 }
 
@@ -365,8 +411,6 @@ struct GroupWork {
 
 impl Shared {
     async fn process_group(self, group: Group) -> Vec<Completion> {
-        let span = tracing::info_span!("group", provider = %group.provider, event = %group.event);
-        let _enter = span.enter();
         let work = match self.prepare(&group) {
             Ok(work) => work,
             Err(outcome) => {
@@ -391,7 +435,9 @@ impl Shared {
         let abandoned = Arc::new(AtomicBool::new(false));
         let thread_abandoned = abandoned.clone();
         let stopping = self.stopping.clone();
+        let span = tracing::Span::current();
         let thread = tokio::task::spawn_blocking(move || {
+            let _in_group = span.enter();
             run_group(work, &tx, &[&thread_abandoned, &stopping])
         });
 
