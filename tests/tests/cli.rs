@@ -175,3 +175,29 @@ fn preview_of_an_unknown_order_fails_without_touching_the_queue() {
     assert!(out.stderr.contains("order ZZZZZ"), "{}", out.stderr);
     assert_eq!(sandbox.queue().len(), before);
 }
+
+#[test]
+fn run_reports_mapping_mistakes_at_start_up_and_parks_only_that_providers_jobs() {
+    let sandbox = Sandbox::with_plugins(&["noop"]);
+    sandbox.write_config(
+        r#"
+[[provider]]
+identifier = "noop"
+[[provider.mapping]]
+id = 1
+model = "Order"
+external_object_type = "order"
+pretix_id_field = "order_code"
+external_id_field = "code"
+properties = [{ pretix_field = "emial", external_field = "email" }]
+"#,
+    );
+    sandbox.ok(&["import", fixture("spec-7/initial.json").to_str().expect("utf-8")]);
+    let out = sandbox.run(&["run", "--once"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("emial") && out.stderr.contains("\"email\""), "{}", out.stderr);
+    let jobs = sandbox.queue();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| j["failure_mode"] == "config"), "{jobs:?}");
+    assert!(jobs[0]["last_error"].as_str().is_some_and(|e| e.contains("Field \"emial\" does not exist")), "{jobs:?}");
+}

@@ -5,9 +5,11 @@ use serde_json::json;
 
 use super::common::{load_plugins, open_store, print_json, print_json_line};
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::config::Config;
+use crate::config::{Config, ProviderConfig};
 use crate::import::load_event;
-use crate::mapping::{catalog, mappings_from_config, plan_order, validate, Catalog, Severity};
+use crate::mapping::{
+    catalog, mappings_from_config, plan_order, validate, Catalog, Diagnostic, Severity,
+};
 use crate::model::{parse_order, EventData};
 use crate::store::Store;
 
@@ -114,6 +116,39 @@ fn print_catalog(catalog: &Catalog) {
     }
 }
 
+/// The catalog findings for one provider's mappings on each of `events`.
+fn mapping_diagnostics(
+    store: &Store,
+    provider: &ProviderConfig,
+    events: &[&String],
+) -> anyhow::Result<Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    for slug in events {
+        let event = stored_event(store, slug)?;
+        out.extend(validate(provider, &catalog(&event), slug));
+    }
+    Ok(out)
+}
+
+/// Start-up validation for `datasync run`: every finding is logged; nothing stops the
+/// worker, since a broken mapping parks only its own provider's jobs (as `config`).
+pub(super) fn log_mapping_findings(config: &Config, store: &Store) -> anyhow::Result<()> {
+    let events = store.event_slugs()?;
+    for provider in &config.providers {
+        let matching: Vec<&String> = events
+            .iter()
+            .filter(|e| provider.events.matches(e))
+            .collect();
+        for d in mapping_diagnostics(store, provider, &matching)? {
+            match d.severity {
+                Severity::Error => tracing::error!("{d}; its jobs will park as config until fixed"),
+                Severity::Warning => tracing::warn!("{d}"),
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn check(config: &Config, args: &CheckArgs) -> anyhow::Result<u8> {
     let registry = load_plugins(config)?;
     let store = open_store(config)?;
@@ -169,16 +204,13 @@ pub(super) fn check(config: &Config, args: &CheckArgs) -> anyhow::Result<u8> {
                 json!({"severity": "warning", "provider": provider.identifier, "message": text}),
             );
         }
-        for slug in matching {
-            let event = stored_event(&store, slug)?;
-            for d in validate(provider, &catalog(&event), slug) {
-                let value = json!({
-                    "severity": d.severity.to_string(), "provider": d.provider, "event": d.event,
-                    "mapping_id": d.mapping_id, "property_index": d.property_index,
-                    "field": d.field, "message": d.message,
-                });
-                report(d.severity, d.to_string(), value);
-            }
+        for d in mapping_diagnostics(&store, provider, &matching)? {
+            let value = json!({
+                "severity": d.severity.to_string(), "provider": d.provider, "event": d.event,
+                "mapping_id": d.mapping_id, "property_index": d.property_index,
+                "field": d.field, "message": d.message,
+            });
+            report(d.severity, d.to_string(), value);
         }
     }
     if args.json {

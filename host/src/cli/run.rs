@@ -23,6 +23,7 @@ pub(super) fn run(config: &Config, args: &Args) -> anyhow::Result<u8> {
     let registry = load_plugins(config)?;
     let _one_worker = RunnerLock::acquire(&config.database_path())?;
     let store = open_store(config)?;
+    super::mapping::log_mapping_findings(config, &store)?;
     let worker = Worker::new(store, registry, config.clone());
     worker.recover()?;
     let summary = if args.once {
