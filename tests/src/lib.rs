@@ -22,6 +22,8 @@ const PACKAGES: &[&str] = &[
     "datasync-jsonl",
     "fixture-not-a-plugin",
     "fixture-panicking-root-module",
+    "fixture-future-api",
+    "fixture-layout-mismatch",
     "fixture-bad-identifier",
     "fixture-duplicate",
     "fixture-spec-fake-api",

@@ -192,12 +192,27 @@ external_id_field = "code"
 properties = [{ pretix_field = "emial", external_field = "email" }]
 "#,
     );
-    sandbox.ok(&["import", fixture("spec-7/initial.json").to_str().expect("utf-8")]);
+    sandbox.ok(&[
+        "import",
+        fixture("spec-7/initial.json").to_str().expect("utf-8"),
+    ]);
     let out = sandbox.run(&["run", "--once"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("emial") && out.stderr.contains("\"email\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("emial") && out.stderr.contains("\"email\""),
+        "{}",
+        out.stderr
+    );
     let jobs = sandbox.queue();
     assert_eq!(jobs.len(), 2);
-    assert!(jobs.iter().all(|j| j["failure_mode"] == "config"), "{jobs:?}");
-    assert!(jobs[0]["last_error"].as_str().is_some_and(|e| e.contains("Field \"emial\" does not exist")), "{jobs:?}");
+    assert!(
+        jobs.iter().all(|j| j["failure_mode"] == "config"),
+        "{jobs:?}"
+    );
+    assert!(
+        jobs[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Field \"emial\" does not exist")),
+        "{jobs:?}"
+    );
 }

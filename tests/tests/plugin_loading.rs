@@ -66,6 +66,8 @@ fn mixed_plugins_dir(dir: &Path) {
             ("faulty", "faulty"),
             ("fixture_not_a_plugin", "not_a_plugin"),
             ("fixture_panicking_root_module", "panicking_root"),
+            ("fixture_future_api", "future_api"),
+            ("fixture_layout_mismatch", "layout_mismatch"),
             ("fixture_bad_identifier", "bad_identifier"),
             ("fixture_duplicate", "dup_a"),
             ("fixture_duplicate", "dup_b"),
@@ -124,11 +126,17 @@ fn plugins_command_lists_good_providers_names_each_broken_file_and_exits_2() {
         .is_some_and(|l| l.ends_with(&library_file_name("noop"))));
 
     let rejected = report["rejected"].as_array().expect("rejected array");
-    assert_eq!(rejected.len(), 6, "{rejected:#?}");
+    assert_eq!(rejected.len(), 8, "{rejected:#?}");
     assert!(reason_for(rejected, "empty").starts_with("not a loadable shared library"));
     assert!(reason_for(rejected, "random_bytes").starts_with("not a loadable shared library"));
     assert!(reason_for(rejected, "not_a_plugin").contains("not a datasync plugin"));
     assert!(reason_for(rejected, "panicking_root").contains("root module constructor panicked"));
+    let future = reason_for(rejected, "future_api");
+    assert!(
+        future.contains("datasync-plugin-api 2.0.0") && future.contains("speaks 1.0.0"),
+        "{future}"
+    );
+    assert!(reason_for(rejected, "layout_mismatch").contains("type layout mismatch"));
     assert!(
         reason_for(rejected, "bad_identifier").contains("\"Not A Valid Identifier!\" is invalid")
     );

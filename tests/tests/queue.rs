@@ -319,8 +319,16 @@ fn enqueue_during_flight_creates_the_next_job_and_sigterm_exits_cleanly() {
     });
     let order = flying.expect("an order in flight");
     let out = sandbox.ok(&["enqueue", "--event", "dummy", "--order", &order]);
-    assert!(out.stdout.contains("created"), "a second row next to the in-flight one: {}", out.stdout);
-    let rows_for_order = sandbox.queue().iter().filter(|j| j["order"] == order.as_str()).count();
+    assert!(
+        out.stdout.contains("created"),
+        "a second row next to the in-flight one: {}",
+        out.stdout
+    );
+    let rows_for_order = sandbox
+        .queue()
+        .iter()
+        .filter(|j| j["order"] == order.as_str())
+        .count();
     assert!(rows_for_order >= 1, "the new row is kept");
     wait_until(|| sandbox.queue().is_empty());
     terminate(&mut daemon);
@@ -331,7 +339,10 @@ fn enqueue_during_flight_creates_the_next_job_and_sigterm_exits_cleanly() {
         "SIGTERM must end the daemon cleanly"
     );
     // Both orders synced, and the re-enqueued one a second time.
-    assert_eq!(actions(&sandbox).iter().filter(|a| *a == "success").count(), 3);
+    assert_eq!(
+        actions(&sandbox).iter().filter(|a| *a == "success").count(),
+        3
+    );
 }
 
 fn wait_until(mut condition: impl FnMut() -> bool) {

@@ -113,10 +113,14 @@ fn classify(error: LibraryError) -> LoadError {
             plugin: actual_version.to_string(),
             host: expected_version.to_string(),
         },
-        LibraryError::AbiInstability(detail) => LoadError::LayoutMismatch {
-            api: host_api_version(),
-            detail: first_difference(&detail.to_string()),
-        },
+        LibraryError::AbiInstability(detail) => {
+            let report = detail.to_string();
+            tracing::debug!(%report, "abi_stable layout report");
+            LoadError::LayoutMismatch {
+                api: host_api_version(),
+                detail: first_difference(&report),
+            }
+        }
         LibraryError::RootModule { err, .. } => LoadError::RootModuleFailed {
             detail: match err {
                 RootModuleError::Unwound => "panicked".to_string(),
@@ -139,9 +143,11 @@ fn single_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// abi_stable's layout reports run to pages; the first few lines name the difference.
+/// abi_stable's layout reports run to pages, with the findings at the end as
+/// `Error:<what>` / `Expected:` / `Found:` blocks; those blocks are what an operator needs.
 fn first_difference(report: &str) -> String {
-    let text = single_line(report);
+    let findings = report.find("\nError:").map_or(report, |at| &report[at..]);
+    let text = single_line(findings);
     match text.char_indices().nth(300) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
