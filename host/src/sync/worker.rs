@@ -443,6 +443,7 @@ impl Shared {
 
         let mut results: Vec<Option<JobResult>> = claims.iter().map(|_| None).collect();
         let mut timed_out = None;
+        let mut hung = false;
         loop {
             match tokio::time::timeout(call_timeout, rx.recv()).await {
                 Ok(Some(Progress::Call)) => {}
@@ -456,6 +457,8 @@ impl Shared {
                     // The call hangs: give up on it. Its thread cannot be killed; it is
                     // told to stop before the next order and its instance is leaked.
                     abandoned.store(true, Ordering::SeqCst);
+                    hung = true;
+                    // None when every order was done and `close` hangs.
                     timed_out = results.iter().position(Option::is_none);
                     tracing::error!(
                         timeout_secs = call_timeout.as_secs_f64(),
@@ -465,7 +468,7 @@ impl Shared {
                 }
             }
         }
-        if timed_out.is_none() {
+        if !hung {
             if let Err(e) = thread.await {
                 tracing::error!(error = %e, "provider thread failed");
             }
@@ -490,13 +493,15 @@ impl Shared {
                         )],
                         full_message: Some("Timeout".to_string()),
                     },
-                    // Never reached because an earlier call hung: back to pending, no
-                    // attempt counted.
+                    // Never started, because an earlier call hung or the host is
+                    // stopping: back to pending, no attempt counted.
                     None => Outcome::Snooze {
                         until: now,
-                        messages: vec![
+                        messages: vec![if hung {
                             "not attempted: an earlier call in its batch timed out".into()
-                        ],
+                        } else {
+                            "not attempted: the host was stopping".into()
+                        }],
                     },
                 };
                 Completion {
