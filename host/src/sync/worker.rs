@@ -3,12 +3,12 @@
 //! call with a timeout, and writes each group's outcomes in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use datasync_plugin_api::{ErrorKind, EventContext, Mapping, SyncError};
-use tokio::sync::{mpsc, watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use tracing::Instrument as _;
 
 use super::order::{sync_order, EventSession, OrderSynced};
@@ -100,12 +100,39 @@ struct Group {
     jobs: Vec<ClaimedJob>,
 }
 
-/// What the blocking thread reports to its watchdog.
-enum Progress {
-    /// A provider call is about to start.
-    Call,
-    /// Job `index` of the group finished.
-    Done(usize, JobResult),
+/// What a group's blocking thread shares with its watchdog. A heartbeat counter rather
+/// than a message per call: waking the async side several times per order cost more
+/// than the provider calls themselves.
+struct Progress {
+    /// Incremented before every provider call.
+    beats: AtomicU64,
+    /// One slot per job of the group, filled as each job finishes.
+    results: Mutex<Vec<Option<JobResult>>>,
+}
+
+impl Progress {
+    fn new(jobs: usize) -> Progress {
+        Progress {
+            beats: AtomicU64::new(0),
+            results: Mutex::new((0..jobs).map(|_| None).collect()),
+        }
+    }
+
+    fn beat(&self) {
+        self.beats.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn report(&self, index: usize, result: JobResult) {
+        if let Some(slot) = lock(&self.results).get_mut(index) {
+            *slot = Some(result);
+        }
+    }
+
+    /// Takes the results; a thread that reports later (a hung call that came back)
+    /// finds no slot and is ignored.
+    fn take(&self) -> Vec<Option<JobResult>> {
+        std::mem::take(&mut *lock(&self.results))
+    }
 }
 
 /// A job's result as the blocking thread saw it.
@@ -431,48 +458,57 @@ impl Shared {
         let max_attempts = work.provider.max_attempts;
         let claims: Vec<ClaimedJob> = work.jobs.clone();
 
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let progress = Arc::new(Progress::new(claims.len()));
         let abandoned = Arc::new(AtomicBool::new(false));
-        let thread_abandoned = abandoned.clone();
         let stopping = self.stopping.clone();
         let span = tracing::Span::current();
-        let thread = tokio::task::spawn_blocking(move || {
-            let _in_group = span.enter();
-            run_group(work, &tx, &[&thread_abandoned, &stopping])
-        });
+        let mut thread = {
+            let (progress, abandoned) = (progress.clone(), abandoned.clone());
+            tokio::task::spawn_blocking(move || {
+                let _in_group = span.enter();
+                run_group(work, &progress, &[&abandoned, &stopping])
+            })
+        };
 
-        let mut results: Vec<Option<JobResult>> = claims.iter().map(|_| None).collect();
-        let mut timed_out = None;
+        // Watchdog: the group is hung when no new provider call started for a whole
+        // call timeout.
+        let poll = (call_timeout / 4).clamp(Duration::from_millis(1), Duration::from_millis(50));
+        let (mut last_beats, mut last_change) = (0, tokio::time::Instant::now());
         let mut hung = false;
         loop {
-            match tokio::time::timeout(call_timeout, rx.recv()).await {
-                Ok(Some(Progress::Call)) => {}
-                Ok(Some(Progress::Done(index, result))) => {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = Some(result);
+            tokio::select! {
+                joined = &mut thread => {
+                    if let Err(e) = joined {
+                        tracing::error!(error = %e, "provider thread failed");
                     }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    // The call hangs: give up on it. Its thread cannot be killed; it is
-                    // told to stop before the next order and its instance is leaked.
-                    abandoned.store(true, Ordering::SeqCst);
-                    hung = true;
-                    // None when every order was done and `close` hangs.
-                    timed_out = results.iter().position(Option::is_none);
-                    tracing::error!(
-                        timeout_secs = call_timeout.as_secs_f64(),
-                        "provider call timed out; abandoning the rest of the group"
-                    );
                     break;
                 }
+                () = tokio::time::sleep(poll) => {
+                    let beats = progress.beats.load(Ordering::Relaxed);
+                    if beats != last_beats {
+                        (last_beats, last_change) = (beats, tokio::time::Instant::now());
+                    } else if last_change.elapsed() >= call_timeout && !thread.is_finished() {
+                        // Its thread cannot be killed; it is told to stop before the next
+                        // order and its provider instance is leaked.
+                        abandoned.store(true, Ordering::SeqCst);
+                        hung = true;
+                        tracing::error!(
+                            timeout_secs = call_timeout.as_secs_f64(),
+                            "provider call timed out; abandoning the rest of the group"
+                        );
+                        break;
+                    }
+                }
             }
         }
-        if !hung {
-            if let Err(e) = thread.await {
-                tracing::error!(error = %e, "provider thread failed");
-            }
-        }
+        let results = progress.take();
+        // The job that was running when the group hung; None when every order was done
+        // and `close` hangs.
+        let timed_out = if hung {
+            results.iter().position(Option::is_none)
+        } else {
+            None
+        };
 
         let now = Timestamp::now();
         claims
@@ -596,7 +632,7 @@ pub fn event_context(event: &EventData) -> EventContext {
 /// The blocking side of a group: one provider instance, every order in claim order.
 /// `stop` flags are checked before each order: once one is set, the remaining orders
 /// are left untried (the caller releases them).
-fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, stop: &[&AtomicBool]) {
+fn run_group(work: GroupWork, progress: &Progress, stop: &[&AtomicBool]) {
     let GroupWork {
         provider,
         provider_config,
@@ -605,10 +641,8 @@ fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, stop: &[&Ato
         mappings,
         jobs,
     } = work;
-    let report = |index: usize, result: JobResult| {
-        let _ = tx.send(Progress::Done(index, result));
-    };
-    let _ = tx.send(Progress::Call);
+    let report = |index: usize, result: JobResult| progress.report(index, result);
+    progress.beat();
     let settings = provider_config.settings_json(&event.event.slug);
     let mut handle = match provider.instantiate(&context, &settings) {
         Ok(handle) => handle,
@@ -643,9 +677,12 @@ fn run_group(work: GroupWork, tx: &mpsc::UnboundedSender<Progress>, stop: &[&Ato
         }
         let span = tracing::info_span!("order", code = %job.claim.order_code);
         let _enter = span.enter();
-        report(index, sync_job(&session, &mut handle, &event, job, tx));
+        report(
+            index,
+            sync_job(&session, &mut handle, &event, job, progress),
+        );
     }
-    let _ = tx.send(Progress::Call);
+    progress.beat();
     if let Err(error) = handle.close() {
         tracing::warn!(provider = %provider.identifier, error = %error, "provider close failed");
     }
@@ -667,7 +704,7 @@ fn sync_job(
     handle: &mut ProviderHandle,
     event: &EventData,
     job: &ClaimedJob,
-    tx: &mpsc::UnboundedSender<Progress>,
+    progress: &Progress,
 ) -> JobResult {
     let order = match parse_order(&job.order_data, event) {
         Ok(order) => order,
@@ -679,9 +716,7 @@ fn sync_job(
             return JobResult::Failed(error, None);
         }
     };
-    let mut heartbeat = || {
-        let _ = tx.send(Progress::Call);
-    };
+    let mut heartbeat = || progress.beat();
     match sync_order(session, handle, &order, &mut heartbeat) {
         Ok(synced) => JobResult::Synced(synced),
         Err(error) if error.kind == ErrorKind::Recoverable => {
