@@ -302,6 +302,53 @@ fn retry_of_an_unknown_row_fails_with_a_message_naming_it() {
 }
 
 #[test]
+fn enqueue_now_syncs_that_order_alone_and_leaves_other_due_jobs_queued() {
+    let sandbox = sandbox("noop", "");
+    let out = sandbox.ok(&["enqueue", "--event", "dummy", "--order", "1AAA", "--now"]);
+    assert!(
+        out.stdout.contains("synced now: 1 jobs, 1 succeeded"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(results_count(&sandbox, "1AAA"), 1);
+    assert_eq!(results_count(&sandbox, "2EEE"), 0);
+    let left: Vec<_> = states(&sandbox).into_iter().map(|s| (s.0, s.1)).collect();
+    assert_eq!(left, [("2EEE".to_string(), "pending".to_string())]);
+}
+
+#[test]
+fn retry_now_syncs_the_retried_job_and_exits_1_when_it_fails_again() {
+    let sandbox = faulty(r#"mode = "permanent""#);
+    run_once(&sandbox);
+    let id_of = |order: &str| {
+        sandbox
+            .queue()
+            .into_iter()
+            .find(|j| j["order"] == order)
+            .and_then(|j| j["id"].as_i64())
+            .expect("parked job")
+            .to_string()
+    };
+    let (first, second) = (id_of("1AAA"), id_of("2EEE"));
+
+    let again = sandbox.run(&["retry", &first, "--now"]);
+    assert_eq!(again.code, 1, "{}", again.stdout);
+    assert!(again.stdout.contains("1 parked"), "{}", again.stdout);
+
+    sandbox.write_config(&config("faulty", r#"settings = { mode = "ok" }"#));
+    sandbox.ok(&["retry", &first, "--now"]);
+    assert_eq!(results_count(&sandbox, "1AAA"), 1);
+    let left: Vec<_> = states(&sandbox).into_iter().map(|s| (s.0, s.2)).collect();
+    assert_eq!(left, [("2EEE".to_string(), Some("permanent".to_string()))]);
+    let ids: Vec<String> = sandbox
+        .queue()
+        .iter()
+        .map(|j| j["id"].to_string())
+        .collect();
+    assert_eq!(ids, [second]);
+}
+
+#[test]
 fn enqueue_during_flight_creates_the_next_job_and_sigterm_exits_cleanly() {
     let sandbox = sandbox(
         "faulty",

@@ -4,9 +4,9 @@ use anyhow::{bail, Context as _};
 use serde_json::json;
 
 use super::common::{load_plugins, open_store, print_json};
-use super::EXIT_OK;
+use super::{EXIT_ERROR, EXIT_OK};
 use crate::config::{Config, TRIGGERS};
-use crate::store::{QueueFilter, QueueId, QueueRow, QueueState, RetrySelection, Timestamp};
+use crate::store::{QueueFilter, QueueId, QueueRow, QueueState, RetrySelection, Store, Timestamp};
 use crate::sync::Worker;
 
 /// Arguments of `datasync queue`.
@@ -39,6 +39,10 @@ pub struct RetryArgs {
     /// Every parked or failed job
     #[arg(long)]
     all_problems: bool,
+    /// Then sync these jobs right away in this process (exit 1 if one ends in a problem
+    /// state) instead of waiting for `datasync run`
+    #[arg(long)]
+    now: bool,
 }
 
 /// Arguments of `datasync cancel`.
@@ -64,7 +68,8 @@ pub struct EnqueueArgs {
     /// Why, recorded as the job's trigger
     #[arg(long, default_value = "user", value_name = "TRIGGER")]
     trigger: String,
-    /// Then sync every due job right away in this process instead of waiting for `datasync run`
+    /// Then sync these jobs right away in this process (exit 1 if one ends in a problem
+    /// state) instead of waiting for `datasync run`; other due jobs are left to it
     #[arg(long)]
     now: bool,
 }
@@ -144,8 +149,14 @@ pub(super) fn retry(config: &Config, args: &RetryArgs) -> anyhow::Result<u8> {
     } else {
         RetrySelection::Ids(args.rows.iter().copied().map(QueueId).collect())
     };
-    let n = store.retry(&selection, Timestamp::now())?;
-    println!("{n} jobs due now; `datasync run` will sync them");
+    let retried = store.retry(&selection, Timestamp::now())?;
+    if args.now {
+        return sync_now(config, store, &retried);
+    }
+    println!(
+        "{} jobs due now; `datasync run` will sync them",
+        retried.len()
+    );
     Ok(EXIT_OK)
 }
 
@@ -186,8 +197,10 @@ pub(super) fn enqueue(config: &Config, args: &EnqueueArgs) -> anyhow::Result<u8>
         );
     }
     let now = Timestamp::now();
+    let mut jobs = Vec::with_capacity(providers.len());
     for provider in &providers {
         let enqueued = store.enqueue(order.id, provider, &args.trigger, None, now)?;
+        jobs.push(enqueued.id);
         println!(
             "job {} for {provider}: {}",
             enqueued.id,
@@ -199,13 +212,28 @@ pub(super) fn enqueue(config: &Config, args: &EnqueueArgs) -> anyhow::Result<u8>
         );
     }
     if args.now {
-        let registry = load_plugins(config)?;
-        let worker = Worker::new(store, registry, config.clone());
-        let summary = super::run::block_on(worker.run_until_idle())??;
-        println!(
-            "synced now: {} jobs, {} succeeded, {} retrying, {} parked",
-            summary.claimed, summary.succeeded, summary.retried, summary.parked
-        );
+        return sync_now(config, store, &jobs);
+    }
+    Ok(EXIT_OK)
+}
+
+/// Syncs the given jobs in this process (pretix's `sync_single`), next to any running
+/// `datasync run`: claims keep the two from taking the same job.
+fn sync_now(config: &Config, store: Store, jobs: &[QueueId]) -> anyhow::Result<u8> {
+    let registry = load_plugins(config)?;
+    let worker = Worker::new(store, registry, config.clone());
+    let summary = super::run::block_on(worker.sync_jobs(jobs))??;
+    println!(
+        "synced now: {} jobs, {} succeeded, {} retrying, {} rate-limited, {} parked",
+        summary.claimed, summary.succeeded, summary.retried, summary.snoozed, summary.parked
+    );
+    let skipped = jobs.len().saturating_sub(summary.claimed);
+    if skipped > 0 {
+        println!("{skipped} jobs were not due or already in flight; `datasync queue` shows them");
+    }
+    if summary.problems > 0 {
+        println!("see `datasync queue --problems` and `datasync log` for the errors");
+        return Ok(EXIT_ERROR);
     }
     Ok(EXIT_OK)
 }

@@ -90,7 +90,7 @@ pub(crate) struct NewLog<'a> {
     pub action: LogAction,
     pub messages: &'a [String],
     pub full_message: Option<&'a str>,
-    pub data: Value,
+    pub data: &'a Value,
 }
 
 /// Pretix's data shape for `failed.*` entries (spec §2.7).

@@ -497,6 +497,18 @@ pub(crate) fn enqueue_for_new_order(
     })
 }
 
+/// The RETURNING clause of both claim statements: what [`claimed_job`] reads.
+macro_rules! claimed_columns {
+    () => {
+        "
+RETURNING id, claims, order_id, event, provider, triggered_by, triggered_at,
+          failed_attempts, snoozes, not_before, lease_until,
+          (SELECT code FROM orders WHERE orders.id = queue.order_id),
+          (SELECT status FROM orders WHERE orders.id = queue.order_id),
+          (SELECT data FROM orders WHERE orders.id = queue.order_id)"
+    };
+}
+
 /// The claim statement: fair across events (the oldest due job of every event first, then
 /// the second-oldest, …; spec §2.4), skipping (order, provider) pairs already in flight so
 /// the unique index cannot fail the whole batch.
@@ -504,7 +516,8 @@ pub(crate) fn enqueue_for_new_order(
 /// Only the first `limit` due jobs of each event are candidates (a later one can never win
 /// a slot), found per event through the `queue_due` index: a claim costs
 /// O(events × limit), not O(due jobs), so a backlog of millions stays cheap to drain.
-pub(super) const CLAIM_SQL: &str = "
+pub(super) const CLAIM_SQL: &str = concat!(
+    "
 UPDATE queue
 SET in_flight = 1, in_flight_since = ?1, lease_until = ?2, claims = claims + 1
 WHERE id IN (
@@ -525,13 +538,27 @@ WHERE id IN (
     ORDER BY turn, not_before, id
     LIMIT ?3
 )
-RETURNING id, claims, order_id, event, provider, triggered_by, triggered_at,
-          failed_attempts, snoozes, not_before, lease_until,
-          (SELECT code FROM orders WHERE orders.id = queue.order_id),
-          (SELECT status FROM orders WHERE orders.id = queue.order_id),
-          (SELECT data FROM orders WHERE orders.id = queue.order_id)";
+",
+    claimed_columns!()
+);
 
-/// One row of [`CLAIM_SQL`]'s RETURNING.
+/// Claims one given row if it is due (spec §2.4 `sync_single`: the due filter plus the
+/// id; a row that is scheduled later, parked, in flight or gone is left alone). Returns
+/// the same columns as [`CLAIM_SQL`].
+const CLAIM_ONE_SQL: &str = concat!(
+    "
+UPDATE queue
+SET in_flight = 1, in_flight_since = ?1, lease_until = ?2, claims = claims + 1
+WHERE id = ?3
+  AND in_flight = 0 AND need_manual_retry IS NULL AND not_before < ?1
+  AND NOT EXISTS (SELECT 1 FROM queue AS f
+                  WHERE f.order_id = queue.order_id AND f.provider = queue.provider
+                    AND f.in_flight = 1)
+",
+    claimed_columns!()
+);
+
+/// One row of the claim statements' RETURNING ([`claimed_columns`]).
 fn claimed_job(r: &Row<'_>) -> rusqlite::Result<ClaimedJob> {
     Ok(ClaimedJob {
         claim: Claim {
@@ -660,7 +687,7 @@ fn log_failure(
             action: LogAction::Failed(mode),
             messages,
             full_message,
-            data: failure_data(&claim.provider, messages, full_message),
+            data: &failure_data(&claim.provider, messages, full_message),
         },
     )
 }
@@ -683,7 +710,7 @@ fn log_row(
             action,
             messages: &[],
             full_message: None,
-            data,
+            data: &data,
         },
     )
 }
@@ -692,11 +719,12 @@ fn log_row(
 fn complete_one(conn: &Connection, done: &Completion, now: Timestamp) -> Result<Applied> {
     let claim = &done.claim;
     // Live = this very claim still holds the row; otherwise only history is written.
-    let live = facts_of(conn, claim.id)?
-        .filter(|row| row.in_flight_since.is_some() && row.claims == claim.claim_no);
-    let live = live.as_ref();
+    let live = || -> Result<Option<RowFacts>> {
+        Ok(facts_of(conn, claim.id)?
+            .filter(|row| row.in_flight_since.is_some() && row.claims == claim.claim_no))
+    };
     match &done.outcome {
-        Outcome::Success { results, log } => succeed(conn, claim, live, results, log.as_ref(), now),
+        Outcome::Success { results, log } => succeed(conn, claim, results, log.as_ref(), now),
         Outcome::Recoverable {
             retry_at,
             max_attempts,
@@ -704,41 +732,54 @@ fn complete_one(conn: &Connection, done: &Completion, now: Timestamp) -> Result<
             full_message,
         } => {
             let error = (messages.as_slice(), full_message.as_deref());
-            fail_recoverably(conn, claim, live, *retry_at, *max_attempts, error, now)
+            let live = live()?;
+            fail_recoverably(
+                conn,
+                claim,
+                live.as_ref(),
+                *retry_at,
+                *max_attempts,
+                error,
+                now,
+            )
         }
-        Outcome::Snooze { until, messages } => live.map_or(Ok(Applied::Stale), |row| {
-            snooze(conn, row, *until, messages)
+        Outcome::Snooze { until, messages } => live()?.map_or(Ok(Applied::Stale), |row| {
+            snooze(conn, &row, *until, messages)
         }),
         Outcome::Failed {
             mode,
             messages,
             full_message,
-        } => park(
-            conn,
-            claim,
-            live,
-            *mode,
-            messages,
-            full_message.as_deref(),
-            now,
-        ),
+        } => {
+            let live = live()?;
+            let full_message = full_message.as_deref();
+            park(
+                conn,
+                claim,
+                live.as_ref(),
+                *mode,
+                messages,
+                full_message,
+                now,
+            )
+        }
         Outcome::ProviderMissing => {
             let messages = [format!(
                 "provider {} is not loaded; put its plugin into the plugins folder and restart",
                 claim.provider
             )];
             let mode = FailureMode::ProviderMissing;
-            park(conn, claim, live, mode, &messages, None, now)
+            park(conn, claim, live()?.as_ref(), mode, &messages, None, now)
         }
     }
 }
 
 /// Success: results upserted and logged (also for a stale claim: the data was sent), the
-/// row deleted.
+/// row deleted if this claim still holds it. The hot path of every sync: no read first,
+/// the claim check is part of the DELETE.
 fn succeed(
     conn: &Connection,
     claim: &Claim,
-    live: Option<&RowFacts>,
     results: &[ResultUpsert],
     log: Option<&Value>,
     now: Timestamp,
@@ -755,15 +796,21 @@ fn succeed(
             action: LogAction::Success,
             messages: &[],
             full_message: None,
-            data: data.clone(),
+            data,
         };
         append(conn, &entry)?;
     }
-    let Some(row) = live else {
-        return Ok(Applied::Stale);
-    };
-    delete_row(conn, row.id)?;
-    Ok(Applied::Deleted)
+    const CTX: &str = "deleting a synced job";
+    let deleted = conn
+        .prepare_cached("DELETE FROM queue WHERE id = ?1 AND in_flight = 1 AND claims = ?2")
+        .ctx(CTX)?
+        .execute(params![claim.id, claim.claim_no])
+        .ctx(CTX)?;
+    Ok(if deleted == 1 {
+        Applied::Deleted
+    } else {
+        Applied::Stale
+    })
 }
 
 /// A recoverable error: one more attempt counted; rescheduled, or parked (and logged) as
@@ -934,6 +981,35 @@ impl Store {
         Ok(fairness_order(jobs))
     }
 
+    /// Claims the given rows that are due, in ONE transaction (pretix's `sync_single`, for
+    /// "sync this now"): rows that are not due are skipped, not an error. Claim order
+    /// follows `ids`.
+    pub fn claim_jobs(
+        &mut self,
+        ids: &[QueueId],
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>> {
+        const CTX: &str = "claiming jobs";
+        let lease_until = now.saturating_add(lease);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(CTX)?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let job = tx
+                .prepare_cached(CLAIM_ONE_SQL)
+                .ctx(CTX)?
+                .query_row(params![now, lease_until, id], claimed_job)
+                .optional()
+                .ctx(CTX)?;
+            jobs.extend(job);
+        }
+        tx.commit().ctx(CTX)?;
+        Ok(jobs)
+    }
+
     /// Writes a batch of worker reports in ONE transaction; returns what happened to each
     /// row, in input order. See [`Outcome`] for each transition; every exit from flight
     /// follows spec §2.7 (a newer pending row wins, [`Applied::Superseded`]).
@@ -1039,8 +1115,8 @@ impl Store {
     /// Manual retry: the selected rows become due now with attempts and snoozes reset and
     /// any parking cleared (unlike pretix, which keeps the attempt counter). Logs `retry`
     /// per row. With [`RetrySelection::Ids`] an unknown or in-flight id fails the whole call
-    /// and nothing changes. Returns the number of rows retried.
-    pub fn retry(&mut self, selection: &RetrySelection, now: Timestamp) -> Result<usize> {
+    /// and nothing changes. Returns the ids of the retried rows.
+    pub fn retry(&mut self, selection: &RetrySelection, now: Timestamp) -> Result<Vec<QueueId>> {
         const CTX: &str = "retrying jobs";
         let tx = self
             .conn
@@ -1071,7 +1147,7 @@ impl Store {
             log_row(&tx, row, LogAction::Retry, data, now)?;
         }
         tx.commit().ctx(CTX)?;
-        Ok(rows.len())
+        Ok(rows.iter().map(|row| row.id).collect())
     }
 
     /// Manual cancel: deletes the rows and logs `canceled` per row. An unknown id, or a row

@@ -992,7 +992,7 @@ fn retry_resets_attempts_and_unparks() {
         store
             .retry(&RetrySelection::Ids(vec![q]), t(50))
             .expect("retry"),
-        1
+        [q]
     );
     let r = row(&store, q).expect("row");
     assert_eq!(
@@ -1040,7 +1040,7 @@ fn retry_all_problems_skips_in_flight_and_healthy_rows() {
         store
             .retry(&RetrySelection::AllProblems, t(7))
             .expect("retry"),
-        1
+        [parked]
     );
     let r = row(&store, parked).expect("row");
     assert_eq!(
@@ -1344,5 +1344,49 @@ fn a_batch_of_completions_is_all_or_nothing() {
         rows(&store)[0].state,
         QueueState::InFlight,
         "first completion rolled back"
+    );
+}
+
+#[test]
+fn claim_jobs_claims_only_the_given_rows_that_are_due() {
+    let (_dir, mut store) = open();
+    let ids = seed(&mut store, "ev", &["A1", "A2", "A3", "A4"]);
+    let due = enqueue_at(&mut store, ids[0], "crm", t(1));
+    let other_due = enqueue_at(&mut store, ids[1], "crm", t(1));
+    let later = enqueue_at(&mut store, ids[2], "crm", t(500));
+    let parked = enqueue_at(&mut store, ids[3], "crm", t(1));
+    let parking = store
+        .claim_jobs(&[parked], t(2), LEASE)
+        .expect("claim")
+        .remove(0);
+    let permanent = Outcome::Failed {
+        mode: FailureMode::Permanent,
+        messages: vec!["no".to_owned()],
+        full_message: None,
+    };
+    complete(&mut store, &parking.claim, permanent, t(2));
+
+    let claimed = store
+        .claim_jobs(&[later, due, parked, QueueId(999)], t(3), LEASE)
+        .expect("claim");
+    let claimed: Vec<QueueId> = claimed.iter().map(|j| j.claim.id).collect();
+    assert_eq!(claimed, [due], "only the due row of those asked for");
+    let rest: Vec<QueueId> = store
+        .claim_due(t(5), 10, LEASE)
+        .expect("claim")
+        .iter()
+        .map(|j| j.claim.id)
+        .collect();
+    assert_eq!(
+        rest,
+        [other_due],
+        "the other due row stays for the next claim"
+    );
+    assert!(
+        store
+            .claim_jobs(&[due], t(4), LEASE)
+            .expect("claim")
+            .is_empty(),
+        "a row in flight is not claimed twice"
     );
 }

@@ -18,7 +18,7 @@ use crate::mapping::{catalog, mappings_from_config, CompiledMappings};
 use crate::model::{parse_order, EventData};
 use crate::plugins::{LoadedProvider, ProviderHandle, Registry};
 use crate::store::{
-    Applied, ClaimedJob, Completion, FailureMode, Outcome, Store, StoreError, Timestamp,
+    Applied, ClaimedJob, Completion, FailureMode, Outcome, QueueId, Store, StoreError, Timestamp,
 };
 
 /// A worker failure that stops the run (the database is unusable); provider failures
@@ -204,6 +204,24 @@ impl Worker {
     pub async fn run_until_idle(&self) -> Result<RunSummary, WorkerError> {
         let mut summary = RunSummary::default();
         while self.run_batch(&mut summary).await? {}
+        Ok(summary)
+    }
+
+    /// Syncs just these jobs, now, if they are due (pretix's `sync_single`: "sync now" and
+    /// "retry now"). Jobs that are not due — scheduled later, parked, already in flight
+    /// elsewhere — are left alone; other due jobs wait for `datasync run`.
+    pub async fn sync_jobs(&self, ids: &[QueueId]) -> Result<RunSummary, WorkerError> {
+        let mut summary = RunSummary::default();
+        let lease = Duration::from_secs(self.config.worker.lease_secs);
+        let jobs = lock(&self.store).claim_jobs(ids, Timestamp::now(), lease)?;
+        if !jobs.is_empty() {
+            summary.claimed += jobs.len();
+            let span = tracing::info_span!("jobs", jobs = jobs.len());
+            self.process_batch(jobs, &mut summary)
+                .instrument(span)
+                .await?;
+            self.batches_done.send_modify(|n| *n += 1);
+        }
         Ok(summary)
     }
 
@@ -793,7 +811,7 @@ fn outcome_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Claim, OrderId, QueueId};
+    use crate::store::{Claim, OrderId};
 
     fn group_of(n: usize) -> Group {
         let jobs = (0..n)
