@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::model::{parse_import, EventData, ImportDocument, ImportError, Json, Order};
+use crate::model::{parse_import, read_import, EventData, ImportError, Json, Order};
 use crate::store::{
     EventRow, EventUpsert, JobSpec, OrderRow, Store, StoreError, Timestamp, UpsertOutcome,
 };
@@ -77,7 +77,7 @@ fn signal_name(trigger: &str) -> String {
 /// The event bundle stored for a document: the document without its orders, rebuilt
 /// from the parsed parts' raw JSON (re-reading the whole text would parse every order
 /// twice).
-pub fn event_bundle(document: &ImportDocument) -> String {
+pub fn event_bundle(event: &EventData) -> String {
     #[derive(serde::Serialize)]
     struct Bundle<'a> {
         event: &'a Json,
@@ -88,7 +88,7 @@ pub fn event_bundle(document: &ImportDocument) -> String {
         subevents: Vec<&'a Json>,
         vouchers: Vec<&'a Json>,
     }
-    let e = &document.event;
+    let e = event;
     let bundle = Bundle {
         event: &e.event.raw,
         settings: &e.settings.raw,
@@ -133,38 +133,40 @@ pub fn import_document(
         file: file.to_string(),
         source,
     };
-    let document = parse_import(text).map_err(invalid)?;
-    let bundle = event_bundle(&document);
+    // Each order becomes its stored row as soon as it is read: the document never
+    // exists as parsed values all at once.
+    let mut rows = Vec::new();
+    let event = read_import(text, |order| rows.push(order_row(&order))).map_err(invalid)?;
+    let bundle = event_bundle(&event);
     let store_err = |source| ImportFailure::Store {
         file: file.to_string(),
         source,
     };
-    let slug = document.event.event.slug.clone();
+    let slug = event.event.slug.clone();
     let event_row = EventRow {
         slug: slug.clone(),
-        organizer: organizer_of(&document.event),
+        organizer: organizer_of(&event),
         data: bundle,
     };
     let event_change = store.upsert_event(&event_row, now).map_err(store_err)?;
     if event_change != EventUpsert::Unchanged {
         tracing::info!(event = %slug, change = ?event_change, "stored event");
     }
-    import_orders(store, config, &document, now).map_err(store_err)
+    import_orders(store, config, &slug, &rows, now).map_err(store_err)
 }
 
 fn import_orders(
     store: &mut Store,
     config: &Config,
-    document: &ImportDocument,
+    slug: &str,
+    rows: &[OrderRow],
     now: Timestamp,
 ) -> Result<ImportCounts, StoreError> {
-    let slug = document.event.event.slug.as_str();
-    let rows: Vec<OrderRow> = document.orders.iter().map(order_row).collect();
     let providers: Vec<(&str, &[String])> = config
         .providers_for_event(slug)
         .map(|p| (p.identifier.as_str(), p.triggers_for(slug)))
         .collect();
-    let report = store.import_orders(slug, &rows, now, |order, outcome, jobs| {
+    let report = store.import_orders(slug, rows, now, |order, outcome, jobs| {
         let fired = triggers_of(outcome, &order.status);
         for (provider, subscribed) in &providers {
             if let Some(trigger) = fired.iter().find(|t| subscribed.iter().any(|s| s == *t)) {
@@ -248,7 +250,7 @@ mod tests {
         ))
         .expect("corpus");
         let document = parse_import(&text).expect("parses");
-        let bundle = event_bundle(&document);
+        let bundle = event_bundle(&document.event);
         assert!(!bundle.contains("\"orders\""));
         let event = load_event(&bundle).expect("bundle parses");
         assert_eq!(event.event.slug, document.event.event.slug);
@@ -257,6 +259,6 @@ mod tests {
             event.settings.name_scheme,
             document.event.settings.name_scheme
         );
-        assert_eq!(event_bundle(&parse_import(&bundle).expect("again")), bundle);
+        assert_eq!(event_bundle(&load_event(&bundle).expect("again")), bundle);
     }
 }

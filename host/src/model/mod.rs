@@ -26,6 +26,10 @@ pub use types::{
     Voucher, DEFAULT_LANGUAGE,
 };
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
+
 use json::{expected, invalid, Obj, Path};
 
 /// An import document that could not be used.
@@ -262,24 +266,119 @@ fn read_list<T>(
 
 /// Parses and validates a whole import document.
 pub fn parse_import(text: &str) -> Result<ImportDocument, ImportError> {
-    let root: Json = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
-    let doc = Obj::new(&root, &Path::Root)?;
+    let mut orders = Vec::new();
+    let event = read_import(text, |order| orders.push(order))?;
+    Ok(ImportDocument { event, orders })
+}
+
+/// Reads an import document like [`parse_import`], but hands each validated order to
+/// `each_order` as soon as it is read instead of collecting them: only the event parts
+/// and one order at a time exist as parsed values, so a large export costs little more
+/// memory than its text. Orders come in document order; on an error some may already
+/// have been handed over, so a caller that stores them must do so in a transaction it
+/// can drop.
+pub fn read_import(
+    text: &str,
+    mut each_order: impl FnMut(Order),
+) -> Result<EventData, ImportError> {
+    // Each top-level member as a slice of `text`; the syntax of the whole document is
+    // checked here. Duplicate members: the last wins, as in [`Json::get`].
+    let members: BTreeMap<String, &RawValue> = match serde_json::from_str(text) {
+        Ok(members) => members,
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(syntax_error(&e)),
+        // Not an object: the full reader names the problem.
+        Err(e) => return Err(shape_error(text, &e)),
+    };
+    let mut parts = Vec::with_capacity(members.len());
+    for (key, raw) in &members {
+        if key != "orders" {
+            let value: Json = serde_json::from_str(raw.get()).map_err(|e| syntax_error(&e))?;
+            parts.push((key.clone(), value));
+        }
+    }
+    let root = Json::Object(parts);
+    let event = read_event(&Obj::new(&root, &Path::Root)?)?;
+
+    let Some(list) = members.get("orders").filter(|raw| raw.get() != "null") else {
+        return Ok(event);
+    };
+    let (orders, in_page): (Vec<&RawValue>, bool) = match order_slices(list.get()) {
+        Some(found) => found,
+        // Not a list of orders: the full reader names the problem.
+        None => return Err(orders_shape_error(list.get())),
+    };
+    let path = Path::Key(&Path::Root, "orders");
+    let items_path = if in_page {
+        Path::Key(&path, "results")
+    } else {
+        Path::Key(&Path::Root, "orders")
+    };
+    for (i, raw) in orders.iter().enumerate() {
+        let value: Json = serde_json::from_str(raw.get()).map_err(|e| syntax_error(&e))?;
+        each_order(event.read_order(&value, &Path::Index(&items_path, i))?);
+    }
+    Ok(event)
+}
+
+/// The event parts of a document (everything but the orders).
+fn read_event(doc: &Obj<'_>) -> Result<EventData, ImportError> {
     let event = Event::read(doc.required("event")?, &Path::Key(&Path::Root, "event"))?;
     let settings = match doc.present("settings") {
         None => Settings::default(),
         Some(v) => Settings::read(v, &Path::Key(&Path::Root, "settings"))?,
     };
-    let event = EventData::new(
+    Ok(EventData::new(
         event,
         settings,
-        read_list(&doc, "items", Item::read)?,
-        read_list(&doc, "questions", Question::read)?,
-        read_list(&doc, "checkinlists", CheckinList::read)?,
-        read_list(&doc, "subevents", SubEvent::read)?,
-        read_list(&doc, "vouchers", Voucher::read)?,
-    );
-    let orders = read_list(&doc, "orders", |v, p| event.read_order(v, p))?;
-    Ok(ImportDocument { event, orders })
+        read_list(doc, "items", Item::read)?,
+        read_list(doc, "questions", Question::read)?,
+        read_list(doc, "checkinlists", CheckinList::read)?,
+        read_list(doc, "subevents", SubEvent::read)?,
+        read_list(doc, "vouchers", Voucher::read)?,
+    ))
+}
+
+/// The orders of an `orders` member as slices: a plain array, or a `{"results": [...]}`
+/// page (`true`). `None` when it is neither.
+fn order_slices(list: &str) -> Option<(Vec<&RawValue>, bool)> {
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(borrow)]
+        results: Vec<&'a RawValue>,
+    }
+    if list.starts_with('[') {
+        serde_json::from_str(list)
+            .ok()
+            .map(|orders| (orders, false))
+    } else {
+        let page: Page<'_> = serde_json::from_str(list).ok()?;
+        Some((page.results, true))
+    }
+}
+
+/// The error for a document whose root is not an object.
+fn shape_error(text: &str, e: &serde_json::Error) -> ImportError {
+    let fallback = || invalid(&Path::Root, e.to_string());
+    match serde_json::from_str::<Json>(text) {
+        Ok(root) => Obj::new(&root, &Path::Root).err().unwrap_or_else(fallback),
+        Err(e) => syntax_error(&e),
+    }
+}
+
+/// The error for an `orders` member that is not a list of orders.
+fn orders_shape_error(list: &str) -> ImportError {
+    let root = match serde_json::from_str::<Json>(list) {
+        Ok(value) => Json::Object(vec![("orders".to_owned(), value)]),
+        Err(e) => return syntax_error(&e),
+    };
+    let error = Obj::new(&root, &Path::Root)
+        .and_then(|doc| read_list(&doc, "orders", |_, _| Ok(())).map(drop));
+    error.err().unwrap_or_else(|| {
+        invalid(
+            &Path::Key(&Path::Root, "orders"),
+            "expected an array or a {\"results\": [...]} page",
+        )
+    })
 }
 
 /// Parses one order (`GET …/orders/{code}/` JSON) against an event's data: answers

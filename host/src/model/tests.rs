@@ -234,3 +234,34 @@ fn a_single_order_parses_against_the_event_with_paths_from_the_order() {
         "positions[0].item: product 77 is not among the event's items"
     );
 }
+
+#[test]
+fn a_document_that_is_not_an_object_or_whose_orders_are_not_a_list_is_named() {
+    let err = parse_import("[1, 2]").expect_err("must fail");
+    assert_eq!(err.path(), Some("(document)"), "{err}");
+    let err = parse_import(&minimal(r#""ABC12""#)).expect_err("must fail");
+    assert_eq!(err.path(), Some("orders"), "{err}");
+    let err = parse_import(&minimal(r#"{"results": {"a": 1}}"#)).expect_err("must fail");
+    assert_eq!(err.path(), Some("orders.results"), "{err}");
+    let err = parse_import(&minimal(r#"{"count": 0}"#)).expect_err("must fail");
+    assert_eq!(err.path(), Some("orders"), "{err}");
+    assert!(parse_import(&minimal("null"))
+        .expect("no orders")
+        .orders
+        .is_empty());
+}
+
+#[test]
+fn read_import_hands_over_each_order_in_document_order() {
+    let first = order_json("");
+    let second = first.replace(r#""code": "ABC12""#, r#""code": "ZZZ99""#);
+    let text = minimal(&format!("[{first}, {second}]"));
+    let mut codes = Vec::new();
+    let event = read_import(&text, |order| codes.push(order.code)).expect("parses");
+    assert_eq!(codes, ["ABC12", "ZZZ99"]);
+    assert!(!event.event.slug.is_empty());
+    let bad_second = second.replace(r#""total": "10.00""#, r#""total": "x""#);
+    let bad = minimal(&format!("[{first}, {bad_second}]"));
+    let err = read_import(&bad, |_| {}).expect_err("must fail");
+    assert_eq!(err.path(), Some("orders[1].total"), "{err}");
+}
