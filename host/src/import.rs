@@ -31,6 +31,18 @@ pub enum ImportFailure {
     },
 }
 
+/// What an import is busy with, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStage {
+    /// Reading and checking the document's orders.
+    Reading,
+    /// Writing orders and their sync jobs to the store.
+    Storing,
+}
+
+/// Called with (stage, orders done, orders in the document) as an import goes on.
+pub type ImportProgress<'a> = &'a mut dyn FnMut(ImportStage, usize, usize);
+
 /// Counts for one imported document.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportCounts {
@@ -128,6 +140,7 @@ pub fn import_document(
     file: &str,
     text: &str,
     now: Timestamp,
+    progress: ImportProgress<'_>,
 ) -> Result<ImportCounts, ImportFailure> {
     let invalid = |source| ImportFailure::Invalid {
         file: file.to_string(),
@@ -136,7 +149,11 @@ pub fn import_document(
     // Each order becomes its stored row as soon as it is read: the document never
     // exists as parsed values all at once.
     let mut rows = Vec::new();
-    let event = read_import(text, |order| rows.push(order_row(&order))).map_err(invalid)?;
+    let event = read_import(text, |order, count| {
+        rows.push(order_row(&order));
+        progress(ImportStage::Reading, count.index + 1, count.total);
+    })
+    .map_err(invalid)?;
     let bundle = event_bundle(&event);
     let store_err = |source| ImportFailure::Store {
         file: file.to_string(),
@@ -152,7 +169,7 @@ pub fn import_document(
     if event_change != EventUpsert::Unchanged {
         tracing::info!(event = %slug, change = ?event_change, "stored event");
     }
-    import_orders(store, config, &slug, &rows, now).map_err(store_err)
+    import_orders(store, config, &slug, &rows, now, progress).map_err(store_err)
 }
 
 fn import_orders(
@@ -161,12 +178,16 @@ fn import_orders(
     slug: &str,
     rows: &[OrderRow],
     now: Timestamp,
+    progress: ImportProgress<'_>,
 ) -> Result<ImportCounts, StoreError> {
     let providers: Vec<(&str, &[String])> = config
         .providers_for_event(slug)
         .map(|p| (p.identifier.as_str(), p.triggers_for(slug)))
         .collect();
+    let mut stored = 0;
     let report = store.import_orders(slug, rows, now, |order, outcome, jobs| {
+        stored += 1;
+        progress(ImportStage::Storing, stored, rows.len());
         let fired = triggers_of(outcome, &order.status);
         for (provider, subscribed) in &providers {
             if let Some(trigger) = fired.iter().find(|t| subscribed.iter().any(|s| s == *t)) {

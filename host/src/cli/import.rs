@@ -7,9 +7,10 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::common::{open_store, print_json};
+use super::progress::ProgressBar;
 use super::EXIT_OK;
 use crate::config::Config;
-use crate::import::{import_document, ImportCounts};
+use crate::import::{import_document, ImportCounts, ImportStage};
 use crate::store::Timestamp;
 
 /// Arguments of `datasync import`.
@@ -29,11 +30,30 @@ pub(super) fn run(config: &Config, args: &Args) -> anyhow::Result<u8> {
     let mut all = Vec::new();
     for (n, file) in args.files.iter().enumerate() {
         let name = file.display().to_string();
-        if show_progress {
-            eprintln!("[{}/{}] importing {name} …", n + 1, args.files.len());
-        }
         let text = std::fs::read_to_string(file).with_context(|| format!("reading {name}"))?;
-        let counts = import_document(&mut store, config, &name, &text, Timestamp::now())?;
+        let label = format!("[{}/{}] {name}", n + 1, args.files.len());
+        let mut bar = show_progress.then(|| ProgressBar::new(label));
+        let mut progress = |stage: ImportStage, done: usize, total: usize| {
+            if let Some(bar) = bar.as_mut() {
+                let stage = match stage {
+                    ImportStage::Reading => "reading orders",
+                    ImportStage::Storing => "storing orders",
+                };
+                bar.update(stage, done, total);
+            }
+        };
+        let imported = import_document(
+            &mut store,
+            config,
+            &name,
+            &text,
+            Timestamp::now(),
+            &mut progress,
+        );
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        let counts = imported?;
         tracing::info!(file = %name, ?counts, "imported");
         all.push((name, counts));
     }

@@ -6,6 +6,7 @@ mod import;
 mod inspect;
 mod mapping;
 mod plugins;
+mod progress;
 mod queue;
 mod run;
 

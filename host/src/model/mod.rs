@@ -267,8 +267,17 @@ fn read_list<T>(
 /// Parses and validates a whole import document.
 pub fn parse_import(text: &str) -> Result<ImportDocument, ImportError> {
     let mut orders = Vec::new();
-    let event = read_import(text, |order| orders.push(order))?;
+    let event = read_import(text, |order, _| orders.push(order))?;
     Ok(ImportDocument { event, orders })
+}
+
+/// Where an order handed over by [`read_import`] stands in its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCount {
+    /// 0-based position among the document's orders.
+    pub index: usize,
+    /// How many orders the document holds.
+    pub total: usize,
 }
 
 /// Reads an import document like [`parse_import`], but hands each validated order to
@@ -279,7 +288,7 @@ pub fn parse_import(text: &str) -> Result<ImportDocument, ImportError> {
 /// can drop.
 pub fn read_import(
     text: &str,
-    mut each_order: impl FnMut(Order),
+    mut each_order: impl FnMut(Order, OrderCount),
 ) -> Result<EventData, ImportError> {
     // Each top-level member as a slice of `text`; the syntax of the whole document is
     // checked here. Duplicate members: the last wins, as in [`Json::get`].
@@ -313,9 +322,11 @@ pub fn read_import(
     } else {
         Path::Key(&Path::Root, "orders")
     };
-    for (i, raw) in orders.iter().enumerate() {
+    let total = orders.len();
+    for (index, raw) in orders.iter().enumerate() {
         let value: Json = serde_json::from_str(raw.get()).map_err(|e| syntax_error(&e))?;
-        each_order(event.read_order(&value, &Path::Index(&items_path, i))?);
+        let order = event.read_order(&value, &Path::Index(&items_path, index))?;
+        each_order(order, OrderCount { index, total });
     }
     Ok(event)
 }

@@ -257,11 +257,17 @@ fn read_import_hands_over_each_order_in_document_order() {
     let second = first.replace(r#""code": "ABC12""#, r#""code": "ZZZ99""#);
     let text = minimal(&format!("[{first}, {second}]"));
     let mut codes = Vec::new();
-    let event = read_import(&text, |order| codes.push(order.code)).expect("parses");
-    assert_eq!(codes, ["ABC12", "ZZZ99"]);
+    let event = read_import(&text, |order, count| {
+        codes.push((order.code, count.index, count.total))
+    })
+    .expect("parses");
+    assert_eq!(
+        codes,
+        [("ABC12".to_string(), 0, 2), ("ZZZ99".to_string(), 1, 2)]
+    );
     assert!(!event.event.slug.is_empty());
     let bad_second = second.replace(r#""total": "10.00""#, r#""total": "x""#);
     let bad = minimal(&format!("[{first}, {bad_second}]"));
-    let err = read_import(&bad, |_| {}).expect_err("must fail");
+    let err = read_import(&bad, |_, _| {}).expect_err("must fail");
     assert_eq!(err.path(), Some("orders[1].total"), "{err}");
 }
