@@ -178,7 +178,7 @@ impl EventData {
     }
 
     /// Reads one order against this event: answers resolved, references checked.
-    fn read_order(&self, value: &Json, path: &Path<'_>) -> Result<Order, ImportError> {
+    fn read_order(&self, value: Json, path: &Path<'_>) -> Result<Order, ImportError> {
         let mut order = Order::read(value, path)?;
         self.resolve_answers(&mut order);
         self.check_references(&order, path)?;
@@ -325,7 +325,7 @@ pub fn read_import(
     let total = orders.len();
     for (index, raw) in orders.iter().enumerate() {
         let value: Json = serde_json::from_str(raw.get()).map_err(|e| syntax_error(&e))?;
-        let order = event.read_order(&value, &Path::Index(&items_path, index))?;
+        let order = event.read_order(value, &Path::Index(&items_path, index))?;
         each_order(order, OrderCount { index, total });
     }
     Ok(event)
@@ -392,12 +392,15 @@ fn orders_shape_error(list: &str) -> ImportError {
     })
 }
 
-/// Parses one order (`GET …/orders/{code}/` JSON) against an event's data: answers
-/// are resolved and references to products, vouchers and dates checked, as in
-/// [`parse_import`]. Paths in errors start at the order (`positions[0].price`).
+/// Parses one order as the store keeps it (compact JSON, as [`Order::raw_json`] wrote
+/// it) against an event's data: answers are resolved and references to products,
+/// vouchers and dates checked, as in [`parse_import`]. Paths in errors start at the
+/// order (`positions[0].price`). The text itself becomes the order's `raw_json`.
 pub fn parse_order(text: &str, event: &EventData) -> Result<Order, ImportError> {
     let root: Json = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
-    event.read_order(&root, &Path::Root)
+    let mut order = event.read_order(root, &Path::Root)?;
+    order.set_raw_json(text);
+    Ok(order)
 }
 
 #[cfg(test)]

@@ -781,8 +781,22 @@ impl Clone for Order {
 
 impl Order {
     /// Reads one order (e.g. `orders[3]`), resolving add-on parents and sorting the
-    /// positions by `positionid`.
-    pub(crate) fn read(value: &Json, path: &Path<'_>) -> Result<Order, ImportError> {
+    /// positions by `positionid`. Takes the value to keep it as the raw JSON without a
+    /// copy.
+    pub(crate) fn read(value: Json, path: &Path<'_>) -> Result<Order, ImportError> {
+        let mut order = Order::read_fields(&value, path)?;
+        order.raw = value;
+        Ok(order)
+    }
+
+    /// Keeps `text` as the order's [`Order::raw_json`]: for text that is already what
+    /// `raw_json` would produce (the stored form), it need not be written again.
+    pub(crate) fn set_raw_json(&mut self, text: &str) {
+        self.raw_json = OnceLock::from(text.to_owned());
+    }
+
+    /// Everything but the raw JSON, which is left `null`.
+    fn read_fields(value: &Json, path: &Path<'_>) -> Result<Order, ImportError> {
         let o = Obj::new(value, path)?;
         let ia_path = Path::Key(path, "invoice_address");
         let invoice_address = match o.present("invoice_address") {
@@ -833,7 +847,7 @@ impl Order {
                     payment_date: opt_datetime(&po, "payment_date")?,
                 })
             })?,
-            raw: value.clone(),
+            raw: Json::Null,
             raw_json: OnceLock::new(),
         })
     }
