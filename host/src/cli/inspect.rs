@@ -55,7 +55,9 @@ pub(super) fn results(config: &Config, args: &ResultsArgs) -> anyhow::Result<u8>
                     "external_link_href": r.result.external_link_href,
                     "external_link_display_name": r.result.external_link_display_name,
                     "transmitted": r.transmitted.to_string(),
-                    "sync_info": r.result.sync_info,
+                    // The store checked that it is JSON when it read the row.
+                    "sync_info": serde_json::from_str::<serde_json::Value>(&r.result.sync_info)
+                        .unwrap_or_default(),
                 })
             })
             .collect();

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::error::{json_column, Context, Result, StoreError};
 use super::queue::FailureMode;
 use super::time::Timestamp;
-use super::Store;
+use super::{OrderId, Store};
 
 /// The common prefix of every action name.
 const PREFIX: &str = "pretix.event.order.data_sync";
@@ -86,11 +86,13 @@ pub(crate) struct NewLog<'a> {
     pub time: Timestamp,
     pub event: &'a str,
     pub order_code: &'a str,
+    pub order: OrderId,
     pub provider: &'a str,
     pub action: LogAction,
     pub messages: &'a [String],
     pub full_message: Option<&'a str>,
-    pub data: &'a Value,
+    /// JSON text.
+    pub data: &'a str,
 }
 
 /// Pretix's data shape for `failed.*` entries (spec §2.7).
@@ -106,38 +108,51 @@ pub(crate) fn failure_data(
 pub(crate) fn append(conn: &Connection, entry: &NewLog<'_>) -> Result<()> {
     const CTX: &str = "writing the log";
     conn.prepare_cached(
-        "INSERT INTO log (time, event, order_code, provider, action, messages, full_message, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO log (time, event, order_code, order_id, provider, action, messages,
+                          full_message, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .ctx(CTX)?
     .execute(params![
         entry.time,
         entry.event,
         entry.order_code,
+        entry.order.0,
         entry.provider,
         entry.action.to_string(),
         Value::from(entry.messages).to_string(),
         entry.full_message,
-        entry.data.to_string(),
+        entry.data,
     ])
     .ctx(CTX)?;
     Ok(())
 }
 
+const LOG_SQL: &str = "
+SELECT id, time, event, order_code, provider, action, messages, full_message, data
+FROM log
+WHERE (?1 IS NULL OR event = ?1) AND (?2 IS NULL OR order_code = ?2)
+  AND (?3 IS NULL OR provider = ?3)
+ORDER BY id";
+
+const LOG_OF_ORDER_SQL: &str = "
+SELECT id, time, event, order_code, provider, action, messages, full_message, data
+FROM log
+WHERE order_id = (SELECT o.id FROM orders AS o WHERE o.event = ?1 AND o.code = ?2)
+  AND (?3 IS NULL OR provider = ?3)
+ORDER BY id";
+
 impl Store {
     /// Log lines matching `filter`, oldest first.
     pub fn log_entries(&self, filter: &LogFilter) -> Result<Vec<LogEntry>> {
         const CTX: &str = "reading the log";
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, time, event, order_code, provider, action, messages, full_message, data
-                 FROM log
-                 WHERE (?1 IS NULL OR event = ?1) AND (?2 IS NULL OR order_code = ?2)
-                   AND (?3 IS NULL OR provider = ?3)
-                 ORDER BY id",
-            )
-            .ctx(CTX)?;
+        // An order's history goes through `log_by_order`; the rest is a scan in id order.
+        let sql = if filter.event.is_some() && filter.order_code.is_some() {
+            LOG_OF_ORDER_SQL
+        } else {
+            LOG_SQL
+        };
+        let mut stmt = self.conn.prepare_cached(sql).ctx(CTX)?;
         let rows = stmt
             .query_map(
                 params![filter.event, filter.order_code, filter.provider],

@@ -197,9 +197,10 @@ pub enum Outcome {
     Success {
         /// Objects synced (spec §3.2 upsert key).
         results: Vec<ResultUpsert>,
-        /// Data of the `success` log entry, or `None` to write none (the caller suppresses
-        /// it when every object was `nothing_to_do`).
-        log: Option<Value>,
+        /// Data of the `success` log entry as JSON text (serialised by the worker thread,
+        /// not the single writer), or `None` to write none (the caller suppresses it when
+        /// every object was `nothing_to_do`).
+        log: Option<String>,
     },
     /// A temporary error: one more failed attempt; rescheduled to `retry_at`, or parked
     /// as `exceeded` (and logged) when the attempts reach `max_attempts`.
@@ -683,11 +684,12 @@ fn log_failure(
             time: now,
             event: &claim.event,
             order_code: &claim.order_code,
+            order: claim.order,
             provider: &claim.provider,
             action: LogAction::Failed(mode),
             messages,
             full_message,
-            data: &failure_data(&claim.provider, messages, full_message),
+            data: &failure_data(&claim.provider, messages, full_message).to_string(),
         },
     )
 }
@@ -706,11 +708,12 @@ fn log_row(
             time: now,
             event: &row.event,
             order_code: &row.order_code,
+            order: row.order,
             provider: &row.provider,
             action,
             messages: &[],
             full_message: None,
-            data: &data,
+            data: &data.to_string(),
         },
     )
 }
@@ -724,7 +727,7 @@ fn complete_one(conn: &Connection, done: &Completion, now: Timestamp) -> Result<
             .filter(|row| row.in_flight_since.is_some() && row.claims == claim.claim_no))
     };
     match &done.outcome {
-        Outcome::Success { results, log } => succeed(conn, claim, results, log.as_ref(), now),
+        Outcome::Success { results, log } => succeed(conn, claim, results, log.as_deref(), now),
         Outcome::Recoverable {
             retry_at,
             max_attempts,
@@ -781,7 +784,7 @@ fn succeed(
     conn: &Connection,
     claim: &Claim,
     results: &[ResultUpsert],
-    log: Option<&Value>,
+    log: Option<&str>,
     now: Timestamp,
 ) -> Result<Applied> {
     for result in results {
@@ -792,6 +795,7 @@ fn succeed(
             time: now,
             event: &claim.event,
             order_code: &claim.order_code,
+            order: claim.order,
             provider: &claim.provider,
             action: LogAction::Success,
             messages: &[],

@@ -24,8 +24,8 @@ pub struct ResultUpsert {
     pub external_link_href: Option<String>,
     /// Text for that link.
     pub external_link_display_name: Option<String>,
-    /// The provider's info dict minus the two link keys.
-    pub sync_info: Value,
+    /// The provider's info dict minus the two link keys, as JSON text (an object).
+    pub sync_info: String,
 }
 
 /// A stored sync result.
@@ -76,7 +76,7 @@ pub(crate) fn upsert(
         result.external_link_href,
         result.external_link_display_name,
         now,
-        result.sync_info.to_string(),
+        result.sync_info,
     ])
     .ctx(CTX)?;
     Ok(())
@@ -112,7 +112,7 @@ impl Store {
                         id_value: r.get(6)?,
                         external_link_href: r.get(7)?,
                         external_link_display_name: r.get(8)?,
-                        sync_info: Value::Null,
+                        sync_info: String::new(),
                     },
                     transmitted: r.get(9)?,
                 };
@@ -122,7 +122,8 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, sync_info, mut row) = row.ctx(CTX)?;
-            row.result.sync_info = json_column(&sync_info, || format!("sync_info of result {id}"))?;
+            let _: Value = json_column(&sync_info, || format!("sync_info of result {id}"))?;
+            row.result.sync_info = sync_info;
             out.push(row);
         }
         Ok(out)

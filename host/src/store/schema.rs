@@ -106,6 +106,7 @@ CREATE TABLE log (
     time          INTEGER NOT NULL,
     event         TEXT NOT NULL,
     order_code    TEXT NOT NULL,
+    order_id      INTEGER NOT NULL,
     provider      TEXT NOT NULL,
     action        TEXT NOT NULL,
     messages      TEXT NOT NULL,
@@ -113,7 +114,11 @@ CREATE TABLE log (
     data          TEXT NOT NULL
 ) STRICT;
 
-CREATE INDEX log_by_order ON log (event, order_code, id);
+-- Per-order history by the order's row id (orders are never deleted, so it stays
+-- valid): row ids grow in import order, which is the sync order, so every success
+-- appends near the end of this index. An index on the random order codes dirtied a
+-- page per synced order and cost a third of the sync throughput.
+CREATE INDEX log_by_order ON log (order_id, id);
 "#;
 
 /// Brings the schema of `conn` to [`SCHEMA_VERSION`] in one `BEGIN IMMEDIATE` transaction,

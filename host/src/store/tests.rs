@@ -112,7 +112,7 @@ fn result(position: Option<i64>, mapping_id: i64, id_value: &str) -> ResultUpser
         id_value: id_value.to_owned(),
         external_link_href: Some(format!("https://crm.example/{id_value}")),
         external_link_display_name: Some(id_value.to_owned()),
-        sync_info: json!({ "action": "create" }),
+        sync_info: json!({ "action": "create" }).to_string(),
     }
 }
 
@@ -595,7 +595,7 @@ fn success_deletes_the_row_upserts_results_and_logs() {
         &job.claim,
         Outcome::Success {
             results: vec![result(None, 1, "a@example.org")],
-            log: Some(log.clone()),
+            log: Some(log.to_string()),
         },
         t(2),
     );
@@ -947,7 +947,7 @@ fn expired_lease_parks_as_timeout_and_a_late_completion_is_stale() {
         &job.claim,
         Outcome::Success {
             results: vec![result(None, 1, "x")],
-            log: Some(json!({ "provider": "crm", "objects": {} })),
+            log: Some(json!({ "provider": "crm", "objects": {} }).to_string()),
         },
         t(2000),
     );
@@ -1231,7 +1231,7 @@ fn results_upsert_one_row_per_order_position_provider_and_mapping() {
     sync(&mut store, "crm", first, t(0));
     // Re-sync: order-level (NULL position) row and position 11 are updated, not duplicated.
     let mut updated = result(None, 1, "order-v2");
-    updated.sync_info = json!({ "action": "update" });
+    updated.sync_info = json!({ "action": "update" }).to_string();
     sync(
         &mut store,
         "crm",

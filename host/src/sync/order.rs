@@ -35,9 +35,9 @@ pub struct EventSession<'a> {
 pub struct OrderSynced {
     /// One row per synced object (spec §3.2).
     pub results: Vec<ResultUpsert>,
-    /// The `success` log entry's data, or `None` when every object was skipped or
-    /// `nothing_to_do` (spec §2.6).
-    pub log: Option<serde_json::Value>,
+    /// The `success` log entry's data as JSON text, or `None` when every object was
+    /// skipped or `nothing_to_do` (spec §2.6).
+    pub log: Option<String>,
 }
 
 /// Syncs one order. `before_call` runs before every provider call, so a watchdog can
@@ -86,8 +86,8 @@ pub fn sync_order(
                 }
                 Some(info) => {
                     anything_changed |= !info.is_nothing_to_do();
-                    let result = result_upsert(mapping, planned, &info);
-                    log_list.push(result_dict(&result));
+                    let (result, sync_info) = result_upsert(mapping, planned, &info);
+                    log_list.push(result_dict(&result, sync_info));
                     objects.push(ROption::RSome(synced_object(&result)));
                     synced.results.push(result);
                 }
@@ -103,7 +103,8 @@ pub fn sync_order(
     before_call();
     provider.finalize_sync_order(order_json)?;
     if anything_changed {
-        synced.log = Some(json!({"provider": session.identifier, "objects": log_objects}));
+        let log = json!({"provider": session.identifier, "objects": log_objects});
+        synced.log = Some(log.to_string());
     }
     Ok(synced)
 }
@@ -149,12 +150,17 @@ fn id_value_text(value: &Value) -> String {
     value.to_string()
 }
 
-fn result_upsert(mapping: &Mapping, planned: &PlannedObject, info: &SyncInfo) -> ResultUpsert {
+/// The result row, and its sync info as a map for the log entry.
+fn result_upsert(
+    mapping: &Mapping,
+    planned: &PlannedObject,
+    info: &SyncInfo,
+) -> (ResultUpsert, Map<String, serde_json::Value>) {
     let mut sync_info = extra(info);
     if let ROption::RSome(action) = &info.action {
         sync_info.insert("action".into(), json!(action.as_str()));
     }
-    ResultUpsert {
+    let result = ResultUpsert {
         position: planned.position_id,
         mapping_id: mapping.id,
         external_object_type: mapping.external_object_type.to_string(),
@@ -170,12 +176,16 @@ fn result_upsert(mapping: &Mapping, planned: &PlannedObject, info: &SyncInfo) ->
             .as_ref()
             .map(|s| s.to_string())
             .into_option(),
-        sync_info: serde_json::Value::Object(sync_info),
-    }
+        sync_info: serde_json::to_string(&sync_info).unwrap_or_else(|_| "{}".into()),
+    };
+    (result, sync_info)
 }
 
 /// pretix's `to_result_dict()`: fixed keys, then the sync info (which wins on collision).
-fn result_dict(result: &ResultUpsert) -> serde_json::Value {
+fn result_dict(
+    result: &ResultUpsert,
+    sync_info: Map<String, serde_json::Value>,
+) -> serde_json::Value {
     let mut dict = Map::new();
     dict.insert("position".into(), json!(result.position));
     dict.insert("object_type".into(), json!(result.external_object_type));
@@ -189,9 +199,7 @@ fn result_dict(result: &ResultUpsert) -> serde_json::Value {
         "external_link_display_name".into(),
         json!(result.external_link_display_name),
     );
-    if let serde_json::Value::Object(info) = &result.sync_info {
-        dict.extend(info.clone());
-    }
+    dict.extend(sync_info);
     serde_json::Value::Object(dict)
 }
 
@@ -204,6 +212,6 @@ fn synced_object(result: &ResultUpsert) -> SyncedObject {
         id_value: result.id_value.as_str().into(),
         external_link_href: text(&result.external_link_href),
         external_link_display_name: text(&result.external_link_display_name),
-        sync_info_json: result.sync_info.to_string().into(),
+        sync_info_json: result.sync_info.as_str().into(),
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use datasync_plugin_api::{ErrorKind, EventContext, Mapping, SyncError};
 use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
 use super::order::{sync_order, EventSession, OrderSynced};
@@ -156,8 +157,9 @@ impl Worker {
         }
     }
 
-    /// Counts written batches: a receiver sees the count change after every batch whose
-    /// outcomes are committed (for immediate-mode callers and the latency benchmark).
+    /// Counts outcome writes: a receiver sees the count change after every group of jobs
+    /// whose outcomes are committed (for immediate-mode callers and the latency
+    /// benchmark).
     pub fn completions(&self) -> watch::Receiver<u64> {
         self.batches_done.subscribe()
     }
@@ -203,7 +205,7 @@ impl Worker {
     /// Processes batches until nothing is due (`datasync run --once`).
     pub async fn run_until_idle(&self) -> Result<RunSummary, WorkerError> {
         let mut summary = RunSummary::default();
-        while self.run_batch(&mut summary).await? {}
+        self.run_batches(&mut summary).await?;
         Ok(summary)
     }
 
@@ -214,13 +216,15 @@ impl Worker {
         let mut summary = RunSummary::default();
         let lease = Duration::from_secs(self.config.worker.lease_secs);
         let jobs = lock(&self.store).claim_jobs(ids, Timestamp::now(), lease)?;
-        if !jobs.is_empty() {
-            summary.claimed += jobs.len();
-            let span = tracing::info_span!("jobs", jobs = jobs.len());
-            self.process_batch(jobs, &mut summary)
-                .instrument(span)
-                .await?;
-            self.batches_done.send_modify(|n| *n += 1);
+        summary.claimed += jobs.len();
+        let mut tasks = JoinSet::new();
+        self.spawn_groups(
+            tracing::info_span!("jobs", jobs = jobs.len()),
+            jobs,
+            &mut tasks,
+        );
+        while let Some(done) = tasks.join_next().await {
+            self.write_outcomes(done, &mut summary)?;
         }
         Ok(summary)
     }
@@ -238,7 +242,7 @@ impl Worker {
         tokio::pin!(shutdown);
         loop {
             let busy = {
-                let batch = self.run_batch(&mut summary);
+                let batch = self.run_batches(&mut summary);
                 tokio::pin!(batch);
                 loop {
                     tokio::select! {
@@ -264,44 +268,59 @@ impl Worker {
         }
     }
 
-    /// Claims and processes one batch; `false` when nothing was due.
-    async fn run_batch(&self, summary: &mut RunSummary) -> Result<bool, WorkerError> {
+    /// Claims and processes due jobs until none is due and every claimed one is
+    /// written; `false` when nothing was due. The next batch is claimed while less than
+    /// a batch is outstanding, so the provider threads have work while the one writer
+    /// claims and writes outcomes. Once stopping, nothing more is claimed.
+    async fn run_batches(&self, summary: &mut RunSummary) -> Result<bool, WorkerError> {
+        let batch_size = self.config.worker.batch_size.max(1);
+        let mut tasks = JoinSet::new();
+        let (mut outstanding, mut dry, mut claimed_any) = (0, false, false);
+        loop {
+            let stopping = self.stopping.load(Ordering::SeqCst);
+            if !stopping && (tasks.is_empty() || (!dry && outstanding < batch_size)) {
+                let jobs = self.claim_batch()?;
+                dry = jobs.is_empty();
+                claimed_any |= !dry;
+                outstanding += jobs.len();
+                summary.claimed += jobs.len();
+                let span = tracing::info_span!("batch", jobs = jobs.len());
+                self.spawn_groups(span, jobs, &mut tasks);
+            }
+            let Some(done) = tasks.join_next().await else {
+                return Ok(claimed_any);
+            };
+            outstanding -= self.write_outcomes(done, summary)?;
+        }
+    }
+
+    /// Parks expired leases, then claims up to one batch of due jobs.
+    fn claim_batch(&self) -> Result<Vec<ClaimedJob>, WorkerError> {
         let now = Timestamp::now();
         let lease = Duration::from_secs(self.config.worker.lease_secs);
         let batch_size = u32::try_from(self.config.worker.batch_size).unwrap_or(u32::MAX);
-        let jobs = {
-            let mut store = lock(&self.store);
-            let expired = store.expire_leases(now)?;
-            if expired > 0 {
-                tracing::warn!(expired, "parked jobs whose lease ran out as timeout");
-            }
-            store.claim_due(now, batch_size, lease)?
-        };
-        if jobs.is_empty() {
-            return Ok(false);
+        let mut store = lock(&self.store);
+        let expired = store.expire_leases(now)?;
+        if expired > 0 {
+            tracing::warn!(expired, "parked jobs whose lease ran out as timeout");
         }
-        summary.claimed += jobs.len();
-        let span = tracing::info_span!("batch", jobs = jobs.len());
-        self.process_batch(jobs, summary).instrument(span).await?;
-        self.batches_done.send_modify(|n| *n += 1);
-        Ok(true)
+        Ok(store.claim_due(now, batch_size, lease)?)
     }
 
-    /// Runs every (provider, event) part of a claimed batch and writes each part's
-    /// outcomes as soon as it is done.
-    async fn process_batch(
+    /// Starts a task per (provider, event) part of `jobs`, each waiting for a call slot
+    /// of its provider.
+    fn spawn_groups(
         &self,
+        batch: tracing::Span,
         jobs: Vec<ClaimedJob>,
-        summary: &mut RunSummary,
-    ) -> Result<(), WorkerError> {
-        let mut tasks = tokio::task::JoinSet::new();
+        tasks: &mut JoinSet<Vec<Completion>>,
+    ) {
         for group in group_jobs(jobs) {
             let (permit_pool, concurrency) = self.limit_for(&group.provider);
             for part in split_group(group, concurrency) {
                 let worker = self.shared();
                 let permit_pool = permit_pool.clone();
-                let span =
-                    tracing::info_span!("group", provider = %part.provider, event = %part.event);
+                let span = tracing::info_span!(parent: &batch, "group", provider = %part.provider, event = %part.event);
                 tasks.spawn(
                     async move {
                         let _permit = permit_pool.acquire_owned().await;
@@ -311,13 +330,21 @@ impl Worker {
                 );
             }
         }
-        while let Some(done) = tasks.join_next().await {
-            let completions = done.map_err(|e| WorkerError::Task(e.to_string()))?;
-            let applied = lock(&self.store).complete(&completions, Timestamp::now())?;
-            log_outcomes(&completions, &applied);
-            summary.add(&completions, &applied);
-        }
-        Ok(())
+    }
+
+    /// Writes one finished part's outcomes in one transaction; returns how many jobs it
+    /// had.
+    fn write_outcomes(
+        &self,
+        done: Result<Vec<Completion>, tokio::task::JoinError>,
+        summary: &mut RunSummary,
+    ) -> Result<usize, WorkerError> {
+        let completions = done.map_err(|e| WorkerError::Task(e.to_string()))?;
+        let applied = lock(&self.store).complete(&completions, Timestamp::now())?;
+        log_outcomes(&completions, &applied);
+        summary.add(&completions, &applied);
+        self.batches_done.send_modify(|n| *n += 1);
+        Ok(completions.len())
     }
 
     fn shared(&self) -> Shared {
@@ -451,16 +478,29 @@ struct GroupWork {
     event: EventData,
     context: EventContext,
     mappings: Vec<Mapping>,
-    jobs: Vec<ClaimedJob>,
+}
+
+/// What the blocking thread needs of one claimed job.
+struct JobInput {
+    order_code: String,
+    /// The order, JSON text as stored.
+    order_data: String,
+    failed_attempts: u32,
 }
 
 impl Shared {
-    async fn process_group(self, group: Group) -> Vec<Completion> {
-        let work = match self.prepare(&group) {
+    async fn process_group(self, mut group: Group) -> Vec<Completion> {
+        // The order texts move to the blocking thread; the rest stays for the outcomes.
+        let orders: Vec<String> = group
+            .jobs
+            .iter_mut()
+            .map(|job| std::mem::take(&mut job.order_data))
+            .collect();
+        let claims = group.jobs;
+        let work = match self.prepare(&group.provider, &group.event) {
             Ok(work) => work,
             Err(outcome) => {
-                return group
-                    .jobs
+                return claims
                     .into_iter()
                     .map(|job| Completion {
                         claim: job.claim,
@@ -474,7 +514,6 @@ impl Shared {
         let policy = work.provider_config.retry;
         let max_snoozes = work.provider_config.max_snoozes;
         let max_attempts = work.provider.max_attempts;
-        let claims: Vec<ClaimedJob> = work.jobs.clone();
 
         let progress = Arc::new(Progress::new(claims.len()));
         let abandoned = Arc::new(AtomicBool::new(false));
@@ -482,9 +521,18 @@ impl Shared {
         let span = tracing::Span::current();
         let mut thread = {
             let (progress, abandoned) = (progress.clone(), abandoned.clone());
+            let jobs: Vec<JobInput> = claims
+                .iter()
+                .zip(orders)
+                .map(|(job, order_data)| JobInput {
+                    order_code: job.claim.order_code.clone(),
+                    order_data,
+                    failed_attempts: job.failed_attempts,
+                })
+                .collect();
             tokio::task::spawn_blocking(move || {
                 let _in_group = span.enter();
-                run_group(work, &progress, &[&abandoned, &stopping])
+                run_group(work, jobs, &progress, &[&abandoned, &stopping])
             })
         };
 
@@ -567,30 +615,30 @@ impl Shared {
     }
 
     /// Looks up everything the group needs; an `Err` is the outcome for every job.
-    fn prepare(&self, group: &Group) -> Result<GroupWork, Outcome> {
+    fn prepare(&self, provider_id: &str, event_slug: &str) -> Result<GroupWork, Outcome> {
         let provider_config = self
             .config
             .providers
             .iter()
-            .find(|p| p.identifier == group.provider && p.events.matches(&group.event))
+            .find(|p| p.identifier == provider_id && p.events.matches(event_slug))
             .cloned();
-        let provider = self.registry.get(&group.provider).cloned();
+        let provider = self.registry.get(provider_id).cloned();
         let (Some(provider_config), Some(provider)) = (provider_config, provider) else {
             tracing::warn!(
                 "provider {} is not loaded or not configured for event {}; parking its jobs as provider_missing",
-                group.provider,
-                group.event
+                provider_id,
+                event_slug
             );
             return Err(Outcome::ProviderMissing);
         };
-        let event = self.load_event(&group.event)?;
+        let event = self.load_event(event_slug)?;
         let mappings =
-            mappings_from_config(provider_config.mappings_for(&group.event)).map_err(|e| {
+            mappings_from_config(provider_config.mappings_for(event_slug)).map_err(|e| {
                 failed(
                     FailureMode::Config,
                     format!(
                         "provider {}: {e}; fix the mapping in datasync.toml and retry",
-                        group.provider
+                        provider_id
                     ),
                 )
             })?;
@@ -601,7 +649,6 @@ impl Shared {
             event,
             context,
             mappings,
-            jobs: group.jobs.clone(),
         })
     }
 
@@ -650,14 +697,13 @@ pub fn event_context(event: &EventData) -> EventContext {
 /// The blocking side of a group: one provider instance, every order in claim order.
 /// `stop` flags are checked before each order: once one is set, the remaining orders
 /// are left untried (the caller releases them).
-fn run_group(work: GroupWork, progress: &Progress, stop: &[&AtomicBool]) {
+fn run_group(work: GroupWork, jobs: Vec<JobInput>, progress: &Progress, stop: &[&AtomicBool]) {
     let GroupWork {
         provider,
         provider_config,
         event,
         context,
         mappings,
-        jobs,
     } = work;
     let report = |index: usize, result: JobResult| progress.report(index, result);
     progress.beat();
@@ -693,7 +739,7 @@ fn run_group(work: GroupWork, progress: &Progress, stop: &[&AtomicBool]) {
         if stop.iter().any(|flag| flag.load(Ordering::SeqCst)) {
             break;
         }
-        let span = tracing::info_span!("order", code = %job.claim.order_code);
+        let span = tracing::info_span!("order", code = %job.order_code);
         let _enter = span.enter();
         report(
             index,
@@ -721,7 +767,7 @@ fn sync_job(
     session: &EventSession<'_>,
     handle: &mut ProviderHandle,
     event: &EventData,
-    job: &ClaimedJob,
+    job: &JobInput,
     progress: &Progress,
 ) -> JobResult {
     let order = match parse_order(&job.order_data, event) {
@@ -729,7 +775,7 @@ fn sync_job(
         Err(e) => {
             let error = SyncError::internal(format!(
                 "stored order {} is unreadable: {e}; re-import it",
-                job.claim.order_code
+                job.order_code
             ));
             return JobResult::Failed(error, None);
         }
