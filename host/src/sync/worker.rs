@@ -2,7 +2,7 @@
 //! each group on a blocking thread with one provider instance, watches every provider
 //! call with a timeout, and writes each group's outcomes in one transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -55,21 +55,22 @@ pub struct RunSummary {
     /// Jobs whose last outcome in this run left them a sync problem (parked, or
     /// waiting for a retry); a job that failed and then succeeded is not one.
     pub problems: usize,
+    /// The jobs whose latest outcome in this run is a problem.
     #[serde(skip)]
-    last_outcome: HashMap<i64, Applied>,
+    problem_jobs: HashSet<i64>,
 }
 
 impl RunSummary {
     fn add(&mut self, completions: &[Completion], applied: &[Applied]) {
         self.objects += completions.iter().map(objects_in).sum::<usize>();
         for (completion, a) in completions.iter().zip(applied) {
-            self.last_outcome.insert(completion.claim.id.0, *a);
+            let id = completion.claim.id.0;
+            match a {
+                Applied::Parked(_) | Applied::Rescheduled => self.problem_jobs.insert(id),
+                _ => self.problem_jobs.remove(&id),
+            };
         }
-        self.problems = self
-            .last_outcome
-            .values()
-            .filter(|a| matches!(a, Applied::Parked(_) | Applied::Rescheduled))
-            .count();
+        self.problems = self.problem_jobs.len();
         for a in applied {
             match a {
                 Applied::Deleted => self.succeeded += 1,
@@ -317,14 +318,18 @@ impl Worker {
     ) {
         for group in group_jobs(jobs) {
             let (permit_pool, concurrency) = self.limit_for(&group.provider);
+            // Read here, between writes: a part that waited for the store lock while
+            // the writer wrote the previous parts' outcomes left its thread idle.
+            let event = Arc::new(self.stored_event(&group.event));
             for part in split_group(group, concurrency) {
                 let worker = self.shared();
                 let permit_pool = permit_pool.clone();
+                let event = event.clone();
                 let span = tracing::info_span!(parent: &batch, "group", provider = %part.provider, event = %part.event);
                 tasks.spawn(
                     async move {
                         let _permit = permit_pool.acquire_owned().await;
-                        worker.process_group(part).await
+                        worker.process_group(part, &event).await
                     }
                     .instrument(span),
                 );
@@ -349,7 +354,6 @@ impl Worker {
 
     fn shared(&self) -> Shared {
         Shared {
-            store: self.store.clone(),
             registry: self.registry.clone(),
             config: self.config.clone(),
             stopping: self.stopping.clone(),
@@ -465,7 +469,6 @@ fn split_group(group: Group, concurrency: usize) -> Vec<Group> {
 
 /// What a group task needs from the worker.
 struct Shared {
-    store: Arc<Mutex<Store>>,
     registry: Arc<Registry>,
     config: Arc<Config>,
     stopping: Arc<AtomicBool>,
@@ -489,7 +492,11 @@ struct JobInput {
 }
 
 impl Shared {
-    async fn process_group(self, mut group: Group) -> Vec<Completion> {
+    async fn process_group(
+        self,
+        mut group: Group,
+        event: &Result<String, Outcome>,
+    ) -> Vec<Completion> {
         // The order texts move to the blocking thread; the rest stays for the outcomes.
         let orders: Vec<String> = group
             .jobs
@@ -497,7 +504,7 @@ impl Shared {
             .map(|job| std::mem::take(&mut job.order_data))
             .collect();
         let claims = group.jobs;
-        let work = match self.prepare(&group.provider, &group.event) {
+        let work = match self.prepare(&group.provider, &group.event, event) {
             Ok(work) => work,
             Err(outcome) => {
                 return claims
@@ -615,7 +622,12 @@ impl Shared {
     }
 
     /// Looks up everything the group needs; an `Err` is the outcome for every job.
-    fn prepare(&self, provider_id: &str, event_slug: &str) -> Result<GroupWork, Outcome> {
+    fn prepare(
+        &self,
+        provider_id: &str,
+        event_slug: &str,
+        stored_event: &Result<String, Outcome>,
+    ) -> Result<GroupWork, Outcome> {
         let provider_config = self
             .config
             .providers
@@ -631,7 +643,7 @@ impl Shared {
             );
             return Err(Outcome::ProviderMissing);
         };
-        let event = self.load_event(event_slug)?;
+        let event = parse_event(event_slug, stored_event)?;
         let mappings =
             mappings_from_config(provider_config.mappings_for(event_slug)).map_err(|e| {
                 failed(
@@ -651,16 +663,23 @@ impl Shared {
             mappings,
         })
     }
+}
 
-    fn load_event(&self, slug: &str) -> Result<EventData, Outcome> {
-        let row = lock(&self.store).event(slug);
-        match row {
-            Ok(Some(row)) => load_event(&row.data).map_err(|e| {
-                failed(
-                    FailureMode::Internal,
-                    format!("stored data of event {slug} is unreadable: {e}; re-import the event"),
-                )
-            }),
+fn parse_event(slug: &str, stored: &Result<String, Outcome>) -> Result<EventData, Outcome> {
+    let data = stored.as_ref().map_err(Outcome::clone)?;
+    load_event(data).map_err(|e| {
+        failed(
+            FailureMode::Internal,
+            format!("stored data of event {slug} is unreadable: {e}; re-import the event"),
+        )
+    })
+}
+
+impl Worker {
+    /// The stored event's JSON text, or the outcome for every job of the event.
+    fn stored_event(&self, slug: &str) -> Result<String, Outcome> {
+        match lock(&self.store).event(slug) {
+            Ok(Some(row)) => Ok(row.data),
             Ok(None) => Err(failed(
                 FailureMode::Internal,
                 format!("event {slug} is not in the database; import it"),
