@@ -146,7 +146,7 @@ impl Store {
     /// Log lines matching `filter`, oldest first.
     pub fn log_entries(&self, filter: &LogFilter) -> Result<Vec<LogEntry>> {
         const CTX: &str = "reading the log";
-        // An order's history goes through `log_by_order`; the rest is a scan in id order.
+        // An order's history goes through `log_by_order_id`; the rest is a scan in id order.
         let sql = if filter.event.is_some() && filter.order_code.is_some() {
             LOG_OF_ORDER_SQL
         } else {

@@ -134,6 +134,43 @@ fn open_uses_wal_and_current_schema_version() {
 }
 
 #[test]
+fn a_version_1_database_migrates_and_each_orders_log_is_still_found() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("datasync.db");
+    schema::create_at_version(&path, 1).expect("version 1 database");
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.execute_batch(
+        "INSERT INTO events (slug, organizer, data, data_hash, updated_at)
+             VALUES ('ev', 'org', '{}', 0, 0);
+         INSERT INTO orders (id, event, code, status, data, data_hash, updated_at)
+             VALUES (7, 'ev', 'A1', 'p', '{}', 0, 0), (8, 'ev', 'A2', 'p', '{}', 0, 0);
+         INSERT INTO log (time, event, order_code, provider, action, messages, data)
+             VALUES (1, 'ev', 'A1', 'crm', 'pretix.event.order.data_sync.success', '[]', '{}'),
+                    (2, 'ev', 'A2', 'crm', 'pretix.event.order.data_sync.success', '[]', '{}');",
+    )
+    .expect("version 1 rows");
+    drop(conn);
+
+    let store = Store::open(&path).expect("migrates");
+    let entries = store
+        .log_entries(&LogFilter {
+            event: Some("ev".into()),
+            order_code: Some("A2".into()),
+            ..LogFilter::default()
+        })
+        .expect("log");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].order_code, "A2");
+    assert_eq!(entries[0].time, Timestamp::from_unix_micros(2));
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
 fn migrations_refuse_a_newer_database() {
     let (dir, store) = open();
     drop(store);
