@@ -162,8 +162,7 @@ fn import(setup: &Setup, store: &mut Store, event: &Value, first: usize, count: 
     for doc in documents(event, first, count) {
         let start = Instant::now();
         let now = Timestamp::now();
-        import_document(store, &setup.config, "bench", &doc, now, &mut |_, _, _| {})
-            .expect("import");
+        import_document(store, &setup.config, "bench", &doc, now, &mut |_, _| {}).expect("import");
         spent += start.elapsed();
     }
     spent

@@ -3,9 +3,11 @@
 //! the worker can rebuild the catalog; orders as their own raw JSON.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::mpsc;
 
 use crate::config::Config;
-use crate::model::{parse_import, read_import, EventData, ImportError, Json, Order};
+use crate::model::{open_import, parse_import, EventData, ImportError, Json, OpenedImport, Order};
 use crate::store::{
     EventRow, EventUpsert, JobSpec, OrderRow, Store, StoreError, Timestamp, UpsertOutcome,
 };
@@ -31,17 +33,16 @@ pub enum ImportFailure {
     },
 }
 
-/// What an import is busy with, for a progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportStage {
-    /// Reading and checking the document's orders.
-    Reading,
-    /// Writing orders and their sync jobs to the store.
-    Storing,
-}
+/// Called with (orders stored, orders in the document) as an import goes on.
+pub type ImportProgress<'a> = &'a mut dyn FnMut(usize, usize);
 
-/// Called with (stage, orders done, orders in the document) as an import goes on.
-pub type ImportProgress<'a> = &'a mut dyn FnMut(ImportStage, usize, usize);
+/// Orders handed from the reading to the storing thread at once: one hand-over per
+/// order cost more than the work it moved.
+const CHUNK: usize = 64;
+
+/// Chunks read ahead of the store: enough to keep both threads busy, few enough that a
+/// large document never exists as read orders all at once.
+const READ_AHEAD: usize = 8;
 
 /// Counts for one imported document.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -132,8 +133,9 @@ pub fn organizer_of(event: &EventData) -> String {
     }
 }
 
-/// Imports one document: the event, then all orders and the jobs their changes trigger,
-/// each in one transaction. A document that does not parse stores nothing.
+/// Imports one document in one transaction: the event, then every order and the jobs
+/// its change triggers. Orders are read and validated on a second thread while this one
+/// stores the ones before them; a document with any invalid order stores nothing.
 pub fn import_document(
     store: &mut Store,
     config: &Config,
@@ -146,48 +148,27 @@ pub fn import_document(
         file: file.to_string(),
         source,
     };
-    // Each order becomes its stored row as soon as it is read: the document never
-    // exists as parsed values all at once.
-    let mut rows = Vec::new();
-    let event = read_import(text, |order, count| {
-        rows.push(order_row(&order));
-        progress(ImportStage::Reading, count.index + 1, count.total);
-    })
-    .map_err(invalid)?;
-    let bundle = event_bundle(&event);
     let store_err = |source| ImportFailure::Store {
         file: file.to_string(),
         source,
     };
+    let document = open_import(text).map_err(invalid)?;
+    let event = &document.event;
     let slug = event.event.slug.clone();
     let event_row = EventRow {
         slug: slug.clone(),
-        organizer: organizer_of(&event),
-        data: bundle,
+        organizer: organizer_of(event),
+        data: event_bundle(event),
     };
-    let event_change = store.upsert_event(&event_row, now).map_err(store_err)?;
-    if event_change != EventUpsert::Unchanged {
-        tracing::info!(event = %slug, change = ?event_change, "stored event");
-    }
-    import_orders(store, config, &slug, &rows, now, progress).map_err(store_err)
-}
-
-fn import_orders(
-    store: &mut Store,
-    config: &Config,
-    slug: &str,
-    rows: &[OrderRow],
-    now: Timestamp,
-    progress: ImportProgress<'_>,
-) -> Result<ImportCounts, StoreError> {
     let providers: Vec<(&str, &[String])> = config
-        .providers_for_event(slug)
-        .map(|p| (p.identifier.as_str(), p.triggers_for(slug)))
+        .providers_for_event(&slug)
+        .map(|p| (p.identifier.as_str(), p.triggers_for(&slug)))
         .collect();
+    let total = document.order_count();
     let mut stored = 0;
-    let report = store.import_orders(slug, rows, now, |order, outcome, jobs| {
+    let jobs_for = |order: &OrderRow, outcome: &UpsertOutcome, jobs: &mut Vec<JobSpec>| {
         stored += 1;
-        progress(ImportStage::Storing, stored, rows.len());
+        progress(stored, total);
         let fired = triggers_of(outcome, &order.status);
         for (provider, subscribed) in &providers {
             if let Some(trigger) = fired.iter().find(|t| subscribed.iter().any(|s| s == *t)) {
@@ -198,9 +179,26 @@ fn import_orders(
                 });
             }
         }
-    })?;
+    };
+
+    let imported = std::thread::scope(|scope| {
+        let (sender, received) = mpsc::sync_channel(READ_AHEAD);
+        let document = &document;
+        scope.spawn(move || send_orders(document, &sender));
+        // Dropping the receiver on a store error ends the reader at its next chunk.
+        let rows = ReadOrders {
+            received,
+            current: Vec::new().into_iter(),
+            ended: false,
+        };
+        store.import_document(&event_row, rows, now, jobs_for)
+    });
+    let (event_change, report) = imported.map_err(store_err)?.map_err(invalid)?;
+    if event_change != EventUpsert::Unchanged {
+        tracing::info!(event = %slug, change = ?event_change, "stored event");
+    }
     let mut counts = ImportCounts {
-        event: slug.to_string(),
+        event: slug,
         enqueued: report.jobs.len(),
         ..ImportCounts::default()
     };
@@ -212,6 +210,72 @@ fn import_orders(
         }
     }
     Ok(counts)
+}
+
+/// The reading thread: every order of `document` as its stored row, in chunks, then
+/// how the reading ended.
+fn send_orders(document: &OpenedImport<'_>, sender: &mpsc::SyncSender<Read>) {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let read = document.read_orders(|order, _| {
+        chunk.push(order_row(&order));
+        if chunk.len() < CHUNK {
+            return ControlFlow::Continue(());
+        }
+        let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+        // The store hung up (it failed): stop reading.
+        match sender.send(Read::Orders(full)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    });
+    let _ = sender.send(Read::Orders(chunk));
+    let _ = sender.send(read.map_or_else(Read::Failed, |()| Read::Done));
+}
+
+/// What the reading thread hands to the storing one.
+enum Read {
+    Orders(Vec<OrderRow>),
+    Failed(ImportError),
+    Done,
+}
+
+/// The read orders as the store consumes them. A reader that went away without saying
+/// it was done (it panicked) is an error, so a cut-off document is never committed.
+struct ReadOrders {
+    received: mpsc::Receiver<Read>,
+    current: std::vec::IntoIter<OrderRow>,
+    ended: bool,
+}
+
+impl Iterator for ReadOrders {
+    type Item = Result<OrderRow, ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.current.next() {
+                return Some(Ok(row));
+            }
+            if self.ended {
+                return None;
+            }
+            let read = self.received.recv().unwrap_or_else(|_| {
+                Read::Failed(ImportError::Invalid {
+                    path: "orders".into(),
+                    message:
+                        "reading stopped before the last order (a datasync bug; please report it)"
+                            .into(),
+                })
+            });
+            match read {
+                Read::Orders(rows) => self.current = rows.into_iter(),
+                Read::Failed(e) => {
+                    self.ended = true;
+                    return Some(Err(e));
+                }
+                Read::Done => self.ended = true,
+            }
+        }
+    }
 }
 
 fn order_row(order: &Order) -> OrderRow {

@@ -10,7 +10,7 @@ use super::common::{open_store, print_json};
 use super::progress::ProgressBar;
 use super::EXIT_OK;
 use crate::config::Config;
-use crate::import::{import_document, ImportCounts, ImportStage};
+use crate::import::{import_document, ImportCounts};
 use crate::store::Timestamp;
 
 /// Arguments of `datasync import`.
@@ -33,13 +33,9 @@ pub(super) fn run(config: &Config, args: &Args) -> anyhow::Result<u8> {
         let text = std::fs::read_to_string(file).with_context(|| format!("reading {name}"))?;
         let label = format!("[{}/{}] {name}", n + 1, args.files.len());
         let mut bar = show_progress.then(|| ProgressBar::new(label));
-        let mut progress = |stage: ImportStage, done: usize, total: usize| {
+        let mut progress = |done: usize, total: usize| {
             if let Some(bar) = bar.as_mut() {
-                let stage = match stage {
-                    ImportStage::Reading => "reading orders",
-                    ImportStage::Storing => "storing orders",
-                };
-                bar.update(stage, done, total);
+                bar.update("importing orders", done, total);
             }
         };
         let imported = import_document(

@@ -27,6 +27,7 @@ pub use types::{
 };
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use serde_json::value::RawValue;
 
@@ -290,8 +291,32 @@ pub fn read_import(
     text: &str,
     mut each_order: impl FnMut(Order, OrderCount),
 ) -> Result<EventData, ImportError> {
-    // Each top-level member as a slice of `text`; the syntax of the whole document is
-    // checked here. Duplicate members: the last wins, as in [`Json::get`].
+    let document = open_import(text)?;
+    document.read_orders(|order, count| {
+        each_order(order, count);
+        ControlFlow::Continue(())
+    })?;
+    Ok(document.event)
+}
+
+/// An import document whose event parts are read and checked, and whose orders are
+/// located but not yet read: [`OpenedImport::read_orders`] reads them, on any thread,
+/// while the event is already at hand.
+#[derive(Debug)]
+pub struct OpenedImport<'a> {
+    /// The event parts.
+    pub event: EventData,
+    /// Each order as a slice of the document.
+    orders: Vec<&'a RawValue>,
+    /// Whether the orders are a paginated response (`orders.results`).
+    in_page: bool,
+}
+
+/// Reads the event parts of an import document and finds its orders; the syntax of the
+/// whole document is checked here.
+pub fn open_import(text: &str) -> Result<OpenedImport<'_>, ImportError> {
+    // Each top-level member as a slice of `text`. Duplicate members: the last wins, as
+    // in [`Json::get`].
     let members: BTreeMap<String, &RawValue> = match serde_json::from_str(text) {
         Ok(members) => members,
         Err(e) if e.is_syntax() || e.is_eof() => return Err(syntax_error(&e)),
@@ -308,27 +333,52 @@ pub fn read_import(
     let root = Json::Object(parts);
     let event = read_event(&Obj::new(&root, &Path::Root)?)?;
 
-    let Some(list) = members.get("orders").filter(|raw| raw.get() != "null") else {
-        return Ok(event);
+    let (orders, in_page) = match members.get("orders").filter(|raw| raw.get() != "null") {
+        None => (Vec::new(), false),
+        Some(list) => match order_slices(list.get()) {
+            Some(found) => found,
+            // Not a list of orders: the full reader names the problem.
+            None => return Err(orders_shape_error(list.get())),
+        },
     };
-    let (orders, in_page): (Vec<&RawValue>, bool) = match order_slices(list.get()) {
-        Some(found) => found,
-        // Not a list of orders: the full reader names the problem.
-        None => return Err(orders_shape_error(list.get())),
-    };
-    let path = Path::Key(&Path::Root, "orders");
-    let items_path = if in_page {
-        Path::Key(&path, "results")
-    } else {
-        Path::Key(&Path::Root, "orders")
-    };
-    let total = orders.len();
-    for (index, raw) in orders.iter().enumerate() {
-        let value: Json = serde_json::from_str(raw.get()).map_err(|e| syntax_error(&e))?;
-        let order = event.read_order(value, &Path::Index(&items_path, index))?;
-        each_order(order, OrderCount { index, total });
+    Ok(OpenedImport {
+        event,
+        orders,
+        in_page,
+    })
+}
+
+impl OpenedImport<'_> {
+    /// How many orders the document holds.
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
     }
-    Ok(event)
+
+    /// Reads and validates each order in document order and hands it to `each_order`,
+    /// which may break off (then `Ok` is returned). The first invalid order ends the
+    /// reading with its error.
+    pub fn read_orders(
+        &self,
+        mut each_order: impl FnMut(Order, OrderCount) -> ControlFlow<()>,
+    ) -> Result<(), ImportError> {
+        let path = Path::Key(&Path::Root, "orders");
+        let items_path = if self.in_page {
+            Path::Key(&path, "results")
+        } else {
+            Path::Key(&Path::Root, "orders")
+        };
+        let total = self.orders.len();
+        for (index, raw) in self.orders.iter().enumerate() {
+            let value: Json = serde_json::from_str(raw.get()).map_err(|e| syntax_error(&e))?;
+            let order = self
+                .event
+                .read_order(value, &Path::Index(&items_path, index))?;
+            if each_order(order, OrderCount { index, total }).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The event parts of a document (everything but the orders).

@@ -1,6 +1,9 @@
 //! Events and orders: the pretix data the queue syncs, kept as raw JSON plus the few
 //! columns the store needs (keys, order status, a content hash for change detection).
 
+use std::borrow::Borrow;
+use std::convert::Infallible;
+
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::error::{Context, Result, StoreError};
@@ -117,34 +120,11 @@ impl Store {
     /// Inserts or updates an event; unchanged data is not rewritten.
     pub fn upsert_event(&mut self, event: &EventRow, now: Timestamp) -> Result<EventUpsert> {
         const CTX: &str = "saving an event";
-        let hash = content_hash(&event.data);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(CTX)?;
-        let old: Option<(String, i64)> = tx
-            .prepare_cached("SELECT organizer, data_hash FROM events WHERE slug = ?1")
-            .ctx(CTX)?
-            .query_row([&event.slug], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .ctx(CTX)?;
-        let outcome = match old {
-            None => EventUpsert::New,
-            Some((organizer, h)) if organizer == event.organizer && h == hash => {
-                return Ok(EventUpsert::Unchanged);
-            }
-            Some(_) => EventUpsert::Changed,
-        };
-        tx.prepare_cached(
-            "INSERT INTO events (slug, organizer, data, data_hash, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (slug) DO UPDATE SET organizer = excluded.organizer,
-                 data = excluded.data, data_hash = excluded.data_hash,
-                 updated_at = excluded.updated_at",
-        )
-        .ctx(CTX)?
-        .execute(params![event.slug, event.organizer, event.data, hash, now])
-        .ctx(CTX)?;
+        let outcome = upsert_event_in(&tx, event, now)?;
         tx.commit().ctx(CTX)?;
         Ok(outcome)
     }
@@ -201,7 +181,7 @@ impl Store {
         event: &str,
         orders: &[OrderRow],
         now: Timestamp,
-        mut jobs_for: F,
+        jobs_for: F,
     ) -> Result<ImportReport>
     where
         F: FnMut(&OrderRow, &UpsertOutcome, &mut Vec<JobSpec>),
@@ -212,47 +192,44 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(CTX)?;
         ensure_event(&tx, event)?;
-        let mut report = ImportReport {
-            orders: Vec::with_capacity(orders.len()),
-            jobs: Vec::new(),
+        let rows = orders.iter().map(Ok::<_, Infallible>);
+        let report = match import_orders_in(&tx, event, rows, now, jobs_for)? {
+            Ok(report) => report,
+            Err(never) => match never {},
         };
-        let mut specs = Vec::new();
-        for order in orders {
-            let upsert = upsert_order(&tx, event, order, now)?;
-            specs.clear();
-            jobs_for(order, &upsert.outcome, &mut specs);
-            for (i, spec) in specs.iter().enumerate() {
-                let first_for_provider = !specs
-                    .iter()
-                    .take(i)
-                    .any(|earlier| earlier.provider == spec.provider);
-                let job = if upsert.outcome == UpsertOutcome::New && first_for_provider {
-                    let (provider, reason) = (&spec.provider, &spec.triggered_by);
-                    enqueue_for_new_order(
-                        &tx,
-                        upsert.id,
-                        event,
-                        provider,
-                        reason,
-                        spec.not_before,
-                        now,
-                    )?
-                } else {
-                    enqueue_in(
-                        &tx,
-                        upsert.id,
-                        &spec.provider,
-                        &spec.triggered_by,
-                        spec.not_before,
-                        now,
-                    )?
-                };
-                report.jobs.push(job);
-            }
-            report.orders.push(upsert);
-        }
         tx.commit().ctx(CTX)?;
         Ok(report)
+    }
+
+    /// A whole import document in ONE transaction: the event, then each order as
+    /// `orders` yields it, with the jobs `jobs_for` asks for (as in
+    /// [`Store::import_orders`]). When `orders` yields an error, the transaction is
+    /// dropped — nothing of the document is kept — and that error is returned inside
+    /// `Ok` (the input was bad, not the store).
+    pub fn import_document<R, E, F>(
+        &mut self,
+        event: &EventRow,
+        orders: impl IntoIterator<Item = std::result::Result<R, E>>,
+        now: Timestamp,
+        jobs_for: F,
+    ) -> Result<std::result::Result<(EventUpsert, ImportReport), E>>
+    where
+        R: Borrow<OrderRow>,
+        F: FnMut(&OrderRow, &UpsertOutcome, &mut Vec<JobSpec>),
+    {
+        const CTX: &str = "importing a document";
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(CTX)?;
+        let event_change = upsert_event_in(&tx, event, now)?;
+        match import_orders_in(&tx, &event.slug, orders, now, jobs_for)? {
+            Ok(report) => {
+                tx.commit().ctx(CTX)?;
+                Ok(Ok((event_change, report)))
+            }
+            Err(input) => Ok(Err(input)),
+        }
     }
 
     /// The stored order `code` of `event`, if any.
@@ -277,6 +254,93 @@ impl Store {
             .optional()
             .ctx(CTX)
     }
+}
+
+/// The body of [`Store::upsert_event`], inside the caller's transaction.
+fn upsert_event_in(conn: &Connection, event: &EventRow, now: Timestamp) -> Result<EventUpsert> {
+    const CTX: &str = "saving an event";
+    let hash = content_hash(&event.data);
+    let old: Option<(String, i64)> = conn
+        .prepare_cached("SELECT organizer, data_hash FROM events WHERE slug = ?1")
+        .ctx(CTX)?
+        .query_row([&event.slug], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .ctx(CTX)?;
+    let outcome = match old {
+        None => EventUpsert::New,
+        Some((organizer, h)) if organizer == event.organizer && h == hash => {
+            return Ok(EventUpsert::Unchanged);
+        }
+        Some(_) => EventUpsert::Changed,
+    };
+    conn.prepare_cached(
+        "INSERT INTO events (slug, organizer, data, data_hash, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (slug) DO UPDATE SET organizer = excluded.organizer,
+             data = excluded.data, data_hash = excluded.data_hash,
+             updated_at = excluded.updated_at",
+    )
+    .ctx(CTX)?
+    .execute(params![event.slug, event.organizer, event.data, hash, now])
+    .ctx(CTX)?;
+    Ok(outcome)
+}
+
+/// Upserts each order `orders` yields and enqueues its jobs, inside the caller's
+/// transaction; stops at the first input error and returns it inside `Ok`.
+fn import_orders_in<R, E, F>(
+    conn: &Connection,
+    event: &str,
+    orders: impl IntoIterator<Item = std::result::Result<R, E>>,
+    now: Timestamp,
+    mut jobs_for: F,
+) -> Result<std::result::Result<ImportReport, E>>
+where
+    R: Borrow<OrderRow>,
+    F: FnMut(&OrderRow, &UpsertOutcome, &mut Vec<JobSpec>),
+{
+    let mut report = ImportReport::default();
+    let mut specs = Vec::new();
+    for order in orders {
+        let order = match order {
+            Ok(order) => order,
+            Err(input) => return Ok(Err(input)),
+        };
+        let order = order.borrow();
+        let upsert = upsert_order(conn, event, order, now)?;
+        specs.clear();
+        jobs_for(order, &upsert.outcome, &mut specs);
+        for (i, spec) in specs.iter().enumerate() {
+            let first_for_provider = !specs
+                .iter()
+                .take(i)
+                .any(|earlier| earlier.provider == spec.provider);
+            let job = if upsert.outcome == UpsertOutcome::New && first_for_provider {
+                let (provider, reason) = (&spec.provider, &spec.triggered_by);
+                enqueue_for_new_order(
+                    conn,
+                    upsert.id,
+                    event,
+                    provider,
+                    reason,
+                    spec.not_before,
+                    now,
+                )?
+            } else {
+                enqueue_in(
+                    conn,
+                    upsert.id,
+                    &spec.provider,
+                    &spec.triggered_by,
+                    spec.not_before,
+                    now,
+                )?
+            };
+            report.jobs.push(job);
+        }
+        report.orders.push(upsert);
+    }
+    Ok(Ok(report))
 }
 
 /// Refuses orders of an event that was never imported, with a better message than the

@@ -292,6 +292,48 @@ fn orders_of_an_unknown_event_are_refused_with_the_way_out() {
 }
 
 #[test]
+fn import_document_keeps_nothing_when_an_order_fails_part_way() {
+    let (_dir, mut store) = open();
+    let input = vec![
+        Ok(order("A1", "p")),
+        Err("orders[1].total: expected a decimal"),
+    ];
+    let outcome = store
+        .import_document(&event("ev"), input, t(0), |_, _, jobs| {
+            jobs.push(JobSpec {
+                provider: "crm".into(),
+                triggered_by: "order_placed".into(),
+                not_before: None,
+            })
+        })
+        .expect("the store itself is fine");
+    assert_eq!(outcome.err(), Some("orders[1].total: expected a decimal"));
+    assert!(store.event("ev").expect("read").is_none(), "no event");
+    assert!(store.order("ev", "A1").expect("read").is_none(), "no order");
+    assert!(rows(&store).is_empty(), "no job");
+}
+
+#[test]
+fn import_document_stores_the_event_orders_and_jobs_together() {
+    let (_dir, mut store) = open();
+    let input = [order("A1", "p"), order("A2", "n")].map(Ok::<_, ()>);
+    let (event_change, report) = store
+        .import_document(&event("ev"), input, t(0), |_, _, jobs| {
+            jobs.push(JobSpec {
+                provider: "crm".into(),
+                triggered_by: "order_placed".into(),
+                not_before: None,
+            })
+        })
+        .expect("store")
+        .expect("input");
+    assert_eq!(event_change, EventUpsert::New);
+    assert_eq!(report.orders.len(), 2);
+    assert_eq!(rows(&store).len(), 2);
+    assert!(store.order("ev", "A2").expect("read").is_some());
+}
+
+#[test]
 fn import_orders_enqueues_jobs_in_the_same_transaction() {
     let (_dir, mut store) = open();
     store.upsert_event(&event("ev"), t(0)).expect("event");
