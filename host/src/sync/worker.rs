@@ -498,10 +498,14 @@ impl Shared {
         event: &Result<String, Outcome>,
     ) -> Vec<Completion> {
         // The order texts move to the blocking thread; the rest stays for the outcomes.
-        let orders: Vec<String> = group
+        let inputs: Vec<JobInput> = group
             .jobs
             .iter_mut()
-            .map(|job| std::mem::take(&mut job.order_data))
+            .map(|job| JobInput {
+                order_code: job.claim.order_code.clone(),
+                order_data: std::mem::take(&mut job.order_data),
+                failed_attempts: job.failed_attempts,
+            })
             .collect();
         let claims = group.jobs;
         let work = match self.prepare(&group.provider, &group.event, event) {
@@ -528,18 +532,9 @@ impl Shared {
         let span = tracing::Span::current();
         let mut thread = {
             let (progress, abandoned) = (progress.clone(), abandoned.clone());
-            let jobs: Vec<JobInput> = claims
-                .iter()
-                .zip(orders)
-                .map(|(job, order_data)| JobInput {
-                    order_code: job.claim.order_code.clone(),
-                    order_data,
-                    failed_attempts: job.failed_attempts,
-                })
-                .collect();
             tokio::task::spawn_blocking(move || {
                 let _in_group = span.enter();
-                run_group(work, jobs, &progress, &[&abandoned, &stopping])
+                run_group(work, inputs, &progress, &[&abandoned, &stopping])
             })
         };
 
