@@ -412,6 +412,37 @@ fn terminate(child: &mut std::process::Child) {
 }
 
 #[test]
+fn a_job_running_longer_than_its_lease_is_not_parked_while_other_jobs_complete() {
+    // Two events, so each claim yields two groups: the quick conf26 jobs complete and
+    // the next batch is claimed while the slow dummy jobs (2 s each, lease 1 s) are
+    // still running. Those claims must not expire this worker's own running jobs.
+    let sandbox = Sandbox::with_plugins(&["faulty"]);
+    let provider = config(
+        "faulty",
+        r#"settings = { mode = "sleep", sleep_secs = 2 }
+call_timeout_secs = 10"#,
+    );
+    sandbox.write_config(&format!(
+        r#"[worker]
+batch_size = 2
+lease_secs = 1
+{provider}
+[provider.event.conf26]
+settings = {{ mode = "sleep", sleep_secs = 0.1 }}
+"#
+    ));
+    for file in [fixture(ORDERS), fixture("pretix-sample/import.json")] {
+        sandbox.ok(&["import", file.to_str().expect("utf-8 path")]);
+    }
+    let (code, summary) = run_once(&sandbox);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["succeeded"], 14, "{summary}");
+    assert_eq!(summary["parked"], 0, "{summary}");
+    assert!(sandbox.queue().is_empty());
+    assert!(!actions(&sandbox).iter().any(|a| a.starts_with("failed")));
+}
+
+#[test]
 fn a_host_killed_mid_batch_loses_no_job_after_restart() {
     let sandbox = Sandbox::with_plugins(&["faulty"]);
     sandbox.write_config(&config(

@@ -58,9 +58,19 @@ pub struct RunSummary {
     /// The jobs whose latest outcome in this run is a problem.
     #[serde(skip)]
     problem_jobs: HashSet<i64>,
+    /// Jobs of gone processes parked because their lease ran out.
+    #[serde(skip)]
+    expired: usize,
 }
 
 impl RunSummary {
+    /// Parked rows cannot be claimed again in the same run, so each stays a problem.
+    fn add_expired(&mut self, expired: usize) {
+        self.expired += expired;
+        self.parked += expired;
+        self.problems = self.problem_jobs.len() + self.expired;
+    }
+
     fn add(&mut self, completions: &[Completion], applied: &[Applied]) {
         self.objects += completions.iter().map(objects_in).sum::<usize>();
         for (completion, a) in completions.iter().zip(applied) {
@@ -70,7 +80,7 @@ impl RunSummary {
                 _ => self.problem_jobs.remove(&id),
             };
         }
-        self.problems = self.problem_jobs.len();
+        self.problems = self.problem_jobs.len() + self.expired;
         for a in applied {
             match a {
                 Applied::Deleted => self.succeeded += 1,
@@ -273,6 +283,11 @@ impl Worker {
     /// written; `false` when nothing was due. The next batch is claimed while less than
     /// a batch is outstanding, so the provider threads have work while the one writer
     /// claims and writes outcomes. Once stopping, nothing more is claimed.
+    ///
+    /// Leases are expired only by a claim with nothing of this worker outstanding: its
+    /// own jobs are watched by the call timeout, and a part slower than the lease must
+    /// not be parked while it makes progress. The lease is for claims of a process that
+    /// is gone.
     async fn run_batches(&self, summary: &mut RunSummary) -> Result<bool, WorkerError> {
         let batch_size = self.config.worker.batch_size.max(1);
         let mut tasks = JoinSet::new();
@@ -280,7 +295,7 @@ impl Worker {
         loop {
             let stopping = self.stopping.load(Ordering::SeqCst);
             if !stopping && (tasks.is_empty() || (!dry && outstanding < batch_size)) {
-                let jobs = self.claim_batch()?;
+                let jobs = self.claim_batch(tasks.is_empty(), summary)?;
                 dry = jobs.is_empty();
                 claimed_any |= !dry;
                 outstanding += jobs.len();
@@ -295,15 +310,22 @@ impl Worker {
         }
     }
 
-    /// Parks expired leases, then claims up to one batch of due jobs.
-    fn claim_batch(&self) -> Result<Vec<ClaimedJob>, WorkerError> {
+    /// Claims up to one batch of due jobs, first parking expired leases if `expire`.
+    fn claim_batch(
+        &self,
+        expire: bool,
+        summary: &mut RunSummary,
+    ) -> Result<Vec<ClaimedJob>, WorkerError> {
         let now = Timestamp::now();
         let lease = Duration::from_secs(self.config.worker.lease_secs);
         let batch_size = u32::try_from(self.config.worker.batch_size).unwrap_or(u32::MAX);
         let mut store = lock(&self.store);
-        let expired = store.expire_leases(now)?;
-        if expired > 0 {
-            tracing::warn!(expired, "parked jobs whose lease ran out as timeout");
+        if expire {
+            let expired = store.expire_leases(now)?;
+            if expired > 0 {
+                tracing::warn!(expired, "parked jobs whose lease ran out as timeout");
+            }
+            summary.add_expired(expired);
         }
         Ok(store.claim_due(now, batch_size, lease)?)
     }
@@ -920,5 +942,31 @@ mod tests {
             .collect();
         assert_eq!(ids, (0..1000).collect::<Vec<_>>());
         assert_eq!(sizes(&split_group(group_of(1000), 1)), [1000]);
+    }
+
+    fn completion(id: i64) -> Completion {
+        let job = group_of(id as usize + 1).jobs.remove(id as usize);
+        Completion {
+            claim: job.claim,
+            outcome: Outcome::ProviderMissing,
+        }
+    }
+
+    #[test]
+    fn a_job_counts_as_a_problem_by_its_latest_outcome_and_expired_leases_always_do() {
+        let mut summary = RunSummary::default();
+        let (a, b) = (completion(0), completion(1));
+        let parked = Applied::Parked(FailureMode::ProviderMissing);
+        summary.add(&[a.clone(), b.clone()], &[Applied::Rescheduled, parked]);
+        assert_eq!(summary.problems, 2);
+        summary.add(&[a], &[Applied::Deleted]);
+        assert_eq!(
+            summary.problems, 1,
+            "a retried job that then succeeded is fine"
+        );
+        summary.add_expired(3);
+        assert_eq!((summary.problems, summary.parked), (4, 4));
+        summary.add(&[b], &[Applied::Deleted]);
+        assert_eq!(summary.problems, 3);
     }
 }
