@@ -327,6 +327,67 @@ mod tests {
         assert!(triggers_of(&UpsertOutcome::Unchanged, "p").is_empty());
     }
 
+    fn row(code: &str) -> OrderRow {
+        OrderRow {
+            code: code.into(),
+            status: "p".into(),
+            data: "{}".into(),
+        }
+    }
+
+    fn reading(messages: Vec<Read>) -> Vec<Result<String, String>> {
+        let (sender, received) = mpsc::sync_channel(messages.len());
+        for m in messages {
+            sender.send(m).expect("room in the channel");
+        }
+        drop(sender);
+        let rows = ReadOrders {
+            received,
+            current: Vec::new().into_iter(),
+            ended: false,
+        };
+        rows.map(|r| r.map(|o| o.code).map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn read_orders_end_at_done_after_every_chunk() {
+        let got = reading(vec![
+            Read::Orders(vec![row("A"), row("B")]),
+            Read::Orders(vec![]),
+            Read::Orders(vec![row("C")]),
+            Read::Done,
+        ]);
+        assert_eq!(got, [Ok("A".into()), Ok("B".into()), Ok("C".into())]);
+    }
+
+    #[test]
+    fn a_reading_error_follows_the_orders_read_before_it_and_ends_the_stream() {
+        let error = ImportError::Invalid {
+            path: "orders[1].total".into(),
+            message: "expected a decimal string".into(),
+        };
+        let got = reading(vec![Read::Orders(vec![row("A")]), Read::Failed(error)]);
+        assert_eq!(
+            got,
+            [
+                Ok("A".into()),
+                Err("orders[1].total: expected a decimal string".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reader_gone_without_done_is_an_error_so_nothing_is_committed() {
+        let got = reading(vec![Read::Orders(vec![row("A")])]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], Ok("A".into()));
+        assert!(
+            matches!(&got[1], Err(e) if e.contains("reading stopped before the last order")),
+            "{got:?}"
+        );
+    }
+
     #[test]
     fn event_bundle_round_trips_the_event_without_its_orders() {
         let text = std::fs::read_to_string(concat!(

@@ -2,11 +2,10 @@
 //! columns the store needs (keys, order status, a content hash for change detection).
 
 use std::borrow::Borrow;
-use std::convert::Infallible;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::error::{Context, Result, StoreError};
+use super::error::{Context, Result};
 use super::queue::{enqueue_for_new_order, enqueue_in, Enqueued};
 use super::time::Timestamp;
 use super::{OrderId, Store};
@@ -24,7 +23,7 @@ pub struct EventRow {
     pub data: String,
 }
 
-/// What [`Store::upsert_event`] did.
+/// What [`Store::import_document`] did with the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventUpsert {
     /// The event was not known before.
@@ -73,7 +72,7 @@ pub struct OrderUpsert {
     pub outcome: UpsertOutcome,
 }
 
-/// A job to enqueue for an order during [`Store::import_orders`].
+/// A job to enqueue for an order during [`Store::import_document`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSpec {
     /// The provider identifier.
@@ -84,7 +83,7 @@ pub struct JobSpec {
     pub not_before: Option<Timestamp>,
 }
 
-/// What [`Store::import_orders`] did: one entry per input order, in input order, and one
+/// What [`Store::import_document`] did with the orders: one entry per input order, in input order, and one
 /// per job the callback asked for, in the order asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -117,18 +116,6 @@ fn content_hash(text: &str) -> i64 {
 }
 
 impl Store {
-    /// Inserts or updates an event; unchanged data is not rewritten.
-    pub fn upsert_event(&mut self, event: &EventRow, now: Timestamp) -> Result<EventUpsert> {
-        const CTX: &str = "saving an event";
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx(CTX)?;
-        let outcome = upsert_event_in(&tx, event, now)?;
-        tx.commit().ctx(CTX)?;
-        Ok(outcome)
-    }
-
     /// The stored event `slug`, if any.
     pub fn event(&self, slug: &str) -> Result<Option<EventRow>> {
         const CTX: &str = "reading an event";
@@ -157,55 +144,19 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx(CTX)
     }
 
-    /// Inserts or updates the orders of `event` in ONE transaction and says per order
-    /// (in input order) whether it is new, changed or unchanged. The event must exist.
-    pub fn upsert_orders(
-        &mut self,
-        event: &str,
-        orders: &[OrderRow],
-        now: Timestamp,
-    ) -> Result<Vec<OrderUpsert>> {
-        let report = self.import_orders(event, orders, now, |_, _, _| {})?;
-        Ok(report.orders)
-    }
-
-    /// Imports orders and enqueues their sync jobs in ONE transaction, so a crash can never
-    /// keep an order change while losing the jobs it triggered (the next import would see
-    /// the order unchanged and enqueue nothing).
+    /// A whole import document in ONE transaction: the event (unchanged data is not
+    /// rewritten), then each order as `orders` yields it, saying per order whether it is
+    /// new, changed or unchanged, with the jobs it triggers — so a crash can never keep
+    /// an order change while losing its jobs (the next import would see the order
+    /// unchanged and enqueue nothing).
     ///
     /// `jobs_for(order, outcome, jobs)` is called once per order and pushes the jobs that
     /// order needs (e.g. per provider whose triggers match the outcome); they are enqueued
     /// with the coalescing semantics of [`Store::enqueue`].
-    pub fn import_orders<F>(
-        &mut self,
-        event: &str,
-        orders: &[OrderRow],
-        now: Timestamp,
-        jobs_for: F,
-    ) -> Result<ImportReport>
-    where
-        F: FnMut(&OrderRow, &UpsertOutcome, &mut Vec<JobSpec>),
-    {
-        const CTX: &str = "importing orders";
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx(CTX)?;
-        ensure_event(&tx, event)?;
-        let rows = orders.iter().map(Ok::<_, Infallible>);
-        let report = match import_orders_in(&tx, event, rows, now, jobs_for)? {
-            Ok(report) => report,
-            Err(never) => match never {},
-        };
-        tx.commit().ctx(CTX)?;
-        Ok(report)
-    }
-
-    /// A whole import document in ONE transaction: the event, then each order as
-    /// `orders` yields it, with the jobs `jobs_for` asks for (as in
-    /// [`Store::import_orders`]). When `orders` yields an error, the transaction is
-    /// dropped — nothing of the document is kept — and that error is returned inside
-    /// `Ok` (the input was bad, not the store).
+    ///
+    /// When `orders` yields an error, the transaction is dropped — nothing of the
+    /// document is kept — and that error is returned inside `Ok` (the input was bad, not
+    /// the store).
     pub fn import_document<R, E, F>(
         &mut self,
         event: &EventRow,
@@ -256,7 +207,8 @@ impl Store {
     }
 }
 
-/// The body of [`Store::upsert_event`], inside the caller's transaction.
+/// Inserts or updates an event inside the caller's transaction; unchanged data is not
+/// rewritten.
 fn upsert_event_in(conn: &Connection, event: &EventRow, now: Timestamp) -> Result<EventUpsert> {
     const CTX: &str = "saving an event";
     let hash = content_hash(&event.data);
@@ -341,23 +293,6 @@ where
         report.orders.push(upsert);
     }
     Ok(Ok(report))
-}
-
-/// Refuses orders of an event that was never imported, with a better message than the
-/// foreign-key violation SQLite would report.
-fn ensure_event(conn: &Connection, slug: &str) -> Result<()> {
-    let known = conn
-        .prepare_cached("SELECT 1 FROM events WHERE slug = ?1")
-        .ctx("looking up an event")?
-        .exists([slug])
-        .ctx("looking up an event")?;
-    if known {
-        Ok(())
-    } else {
-        Err(StoreError::UnknownEvent {
-            slug: slug.to_owned(),
-        })
-    }
 }
 
 /// Inserts or updates one order inside the caller's transaction.

@@ -65,12 +65,6 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
-    /// Orders were imported for an event that is not in the database.
-    #[error("event {slug} is not in the database; import the event before its orders")]
-    UnknownEvent {
-        /// The event slug.
-        slug: String,
-    },
     /// A job was enqueued for an order id that is not in the database.
     #[error("order id {id} is not in the database; import the order before enqueueing it")]
     UnknownOrder {

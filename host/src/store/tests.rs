@@ -1,5 +1,6 @@
 //! Store tests: real SQLite files in temp dirs, time controlled by the test.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use serde_json::json;
@@ -37,13 +38,33 @@ fn order(code: &str, status: &str) -> OrderRow {
     }
 }
 
+/// Imports `rows` as one document of event `slug`, with the jobs `jobs_for` asks for.
+fn import_with(
+    store: &mut Store,
+    slug: &str,
+    rows: &[OrderRow],
+    now: Timestamp,
+    jobs_for: impl FnMut(&OrderRow, &UpsertOutcome, &mut Vec<JobSpec>),
+) -> ImportReport {
+    let rows = rows.iter().map(Ok::<_, Infallible>);
+    match store
+        .import_document(&event(slug), rows, now, jobs_for)
+        .expect("import")
+    {
+        Ok((_, report)) => report,
+        Err(never) => match never {},
+    }
+}
+
+/// Imports `rows` as one document of event `slug`, enqueueing nothing.
+fn import(store: &mut Store, slug: &str, rows: &[OrderRow], now: Timestamp) -> Vec<OrderUpsert> {
+    import_with(store, slug, rows, now, |_, _, _| {}).orders
+}
+
 /// Imports `event` with one pending order per code; returns the order ids.
 fn seed(store: &mut Store, slug: &str, codes: &[&str]) -> Vec<OrderId> {
-    store.upsert_event(&event(slug), t(0)).expect("event");
     let rows: Vec<_> = codes.iter().map(|c| order(c, "n")).collect();
-    store
-        .upsert_orders(slug, &rows, t(0))
-        .expect("orders")
+    import(store, slug, &rows, t(0))
         .into_iter()
         .map(|u| u.id)
         .collect()
@@ -237,34 +258,43 @@ fn reopen_keeps_data() {
 // ---- events and orders -------------------------------------------------------------------
 
 #[test]
-fn upsert_event_reports_new_changed_unchanged() {
+fn import_reports_the_event_new_changed_unchanged() {
     let (_dir, mut store) = open();
+    let mut import_event = |ev: &EventRow, now| {
+        let no_orders = std::iter::empty::<Result<OrderRow, Infallible>>();
+        match store
+            .import_document(ev, no_orders, now, |_, _, _| {})
+            .expect("import")
+        {
+            Ok((change, _)) => change,
+            Err(never) => match never {},
+        }
+    };
     let mut ev = event("ev");
-    assert_eq!(store.upsert_event(&ev, t(0)).expect("1"), EventUpsert::New);
-    assert_eq!(
-        store.upsert_event(&ev, t(1)).expect("2"),
-        EventUpsert::Unchanged
-    );
+    assert_eq!(import_event(&ev, t(0)), EventUpsert::New);
+    assert_eq!(import_event(&ev, t(1)), EventUpsert::Unchanged);
     ev.data = json!({ "slug": "ev", "name": "Renamed" }).to_string();
-    assert_eq!(
-        store.upsert_event(&ev, t(2)).expect("3"),
-        EventUpsert::Changed
-    );
+    assert_eq!(import_event(&ev, t(2)), EventUpsert::Changed);
     assert_eq!(store.event("ev").expect("read"), Some(ev));
 }
 
 #[test]
-fn upsert_orders_reports_new_changed_with_old_status_and_unchanged() {
+fn import_reports_orders_new_changed_with_old_status_and_unchanged() {
     let (_dir, mut store) = open();
-    store.upsert_event(&event("ev"), t(0)).expect("event");
-    let first = store
-        .upsert_orders("ev", &[order("A1", "n"), order("A2", "n")], t(0))
-        .expect("first import");
+    let first = import(
+        &mut store,
+        "ev",
+        &[order("A1", "n"), order("A2", "n")],
+        t(0),
+    );
     assert!(first.iter().all(|u| u.outcome == UpsertOutcome::New));
 
-    let second = store
-        .upsert_orders("ev", &[order("A1", "p"), order("A2", "n")], t(5))
-        .expect("second import");
+    let second = import(
+        &mut store,
+        "ev",
+        &[order("A1", "p"), order("A2", "n")],
+        t(5),
+    );
     assert_eq!(second[0].id, first[0].id);
     assert_eq!(
         second[0].outcome,
@@ -279,16 +309,6 @@ fn upsert_orders_reports_new_changed_with_old_status_and_unchanged() {
     assert_eq!(a1.updated_at, t(5));
     let a2 = store.order("ev", "A2").expect("read").expect("A2");
     assert_eq!(a2.updated_at, t(0), "unchanged orders are not rewritten");
-}
-
-#[test]
-fn orders_of_an_unknown_event_are_refused_with_the_way_out() {
-    let (_dir, mut store) = open();
-    let err = store
-        .upsert_orders("nope", &[order("A1", "n")], t(0))
-        .expect_err("unknown event");
-    assert!(matches!(err, StoreError::UnknownEvent { ref slug } if slug == "nope"));
-    assert!(err.to_string().contains("import the event"));
 }
 
 #[test]
@@ -334,25 +354,18 @@ fn import_document_stores_the_event_orders_and_jobs_together() {
 }
 
 #[test]
-fn import_orders_enqueues_jobs_in_the_same_transaction() {
+fn import_enqueues_jobs_in_the_same_transaction() {
     let (_dir, mut store) = open();
-    store.upsert_event(&event("ev"), t(0)).expect("event");
-    let report = store
-        .import_orders(
-            "ev",
-            &[order("A1", "n"), order("A2", "p")],
-            t(0),
-            |o, outcome, jobs| {
-                if *outcome != UpsertOutcome::Unchanged && o.status == "p" {
-                    jobs.push(JobSpec {
-                        provider: "crm".to_owned(),
-                        triggered_by: "order_paid".to_owned(),
-                        not_before: None,
-                    });
-                }
-            },
-        )
-        .expect("import");
+    let orders = [order("A1", "n"), order("A2", "p")];
+    let report = import_with(&mut store, "ev", &orders, t(0), |o, outcome, jobs| {
+        if *outcome != UpsertOutcome::Unchanged && o.status == "p" {
+            jobs.push(JobSpec {
+                provider: "crm".to_owned(),
+                triggered_by: "order_paid".to_owned(),
+                not_before: None,
+            });
+        }
+    });
     assert_eq!(report.orders.len(), 2);
     assert_eq!(report.jobs.len(), 1);
     assert!(report.jobs[0].created);
@@ -365,7 +378,6 @@ fn import_orders_enqueues_jobs_in_the_same_transaction() {
 #[test]
 fn import_enqueues_a_provider_once_per_order_even_when_asked_twice() {
     let (_dir, mut store) = open();
-    store.upsert_event(&event("ev"), t(0)).expect("event");
     let twice = |_: &OrderRow, _: &UpsertOutcome, jobs: &mut Vec<JobSpec>| {
         for reason in ["order_placed", "order_paid"] {
             jobs.push(JobSpec {
@@ -375,16 +387,12 @@ fn import_enqueues_a_provider_once_per_order_even_when_asked_twice() {
             });
         }
     };
-    let first = store
-        .import_orders("ev", &[order("A1", "p")], t(0), twice)
-        .expect("new order");
+    let first = import_with(&mut store, "ev", &[order("A1", "p")], t(0), twice);
     let created: Vec<bool> = first.jobs.iter().map(|j| j.created).collect();
     assert_eq!(created, [true, false]);
     assert_eq!(first.jobs[0].id, first.jobs[1].id);
     // A changed order takes the coalescing path too.
-    let second = store
-        .import_orders("ev", &[order("A1", "c")], t(1), twice)
-        .expect("changed order");
+    let second = import_with(&mut store, "ev", &[order("A1", "c")], t(1), twice);
     assert!(second
         .jobs
         .iter()
