@@ -101,7 +101,7 @@ pub struct Worker {
     config: Arc<Config>,
     wake: Arc<Notify>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
-    batches_done: watch::Sender<u64>,
+    outcome_writes: watch::Sender<u64>,
     stopping: Arc<AtomicBool>,
 }
 
@@ -163,7 +163,7 @@ impl Worker {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
             limits: Mutex::new(HashMap::new()),
-            batches_done: watch::channel(0).0,
+            outcome_writes: watch::channel(0).0,
             stopping: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -172,7 +172,7 @@ impl Worker {
     /// whose outcomes are committed (for immediate-mode callers and the latency
     /// benchmark).
     pub fn completions(&self) -> watch::Receiver<u64> {
-        self.batches_done.subscribe()
+        self.outcome_writes.subscribe()
     }
 
     /// The store, for enqueueing from the same process (then call [`Worker::wake`]).
@@ -370,7 +370,7 @@ impl Worker {
         let applied = lock(&self.store).complete(&completions, Timestamp::now())?;
         log_outcomes(&completions, &applied);
         summary.add(&completions, &applied);
-        self.batches_done.send_modify(|n| *n += 1);
+        self.outcome_writes.send_modify(|n| *n += 1);
         Ok(completions.len())
     }
 
